@@ -1,0 +1,107 @@
+"""Shared fixtures: a small province with users at every level, and Playwright pointed at Debian's Chromium."""
+
+import datetime
+import os
+import shutil
+
+import pytest
+from django.utils import timezone
+
+# Playwright's sync API runs an event loop in the test thread; Django refuses ORM calls there unless told.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+PAST = datetime.date(2020, 1, 1)
+
+
+@pytest.fixture
+def make_unit():
+    from doanso.org import services
+    from doanso.org.models import UnitKind
+
+    def make(code, name=None, parent=None, kind=UnitKind.BRANCH, actor=None, active_from=PAST, **extra):
+        from doanso.accounts.models import User
+
+        actor = actor or User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
+            "system-test", password="x"
+        )
+        data = services.UnitData(code=code, name=name or code, kind=kind, **extra)
+        return services.create_unit(data, actor=actor, parent=parent, active_from=active_from)
+
+    return make
+
+
+@pytest.fixture
+def make_user(db):
+    from doanso.accounts.models import RoleAssignment, User
+
+    counter = {"n": 0}
+
+    def make(role=None, unit=None, superuser=False, **fields):
+        counter["n"] += 1
+        n = counter["n"]
+        fields.setdefault("username", f"user{n}")
+        fields.setdefault("full_name", f"Người dùng {n}")
+        fields.setdefault("email", f"user{n}@example.vn")
+        user = User(is_superuser=superuser, is_staff=superuser, **fields)
+        user.set_password("mat-khau-demo-2025")
+        user.save()
+        if role:
+            RoleAssignment.objects.create(user=user, role=role, unit=unit)
+        return user
+
+    return make
+
+
+class World:
+    """Province P ─┬─ commune C1 ─┬─ branch B1
+                   │              └─ branch B2
+                   └─ commune C2 ─── branch B3
+    with a platform admin, a manager at P, C1 and C2, staff at C1 and a user without roles."""
+
+
+@pytest.fixture
+def world(db, make_unit, make_user):
+    from doanso.org.models import UnitKind
+
+    w = World()
+    w.admin = make_user(superuser=True, username="admin", email="admin@example.vn")
+    w.P = make_unit("P", "Thành đoàn Thử nghiệm", kind=UnitKind.PROVINCE, actor=w.admin)
+    w.C1 = make_unit("C1", "Đoàn xã Hòa Vang", w.P, kind=UnitKind.COMMUNE, actor=w.admin)
+    w.C2 = make_unit("C2", "Đoàn phường Hải Châu", w.P, kind=UnitKind.COMMUNE, actor=w.admin)
+    w.B1 = make_unit("B1", "Chi đoàn thôn 1", w.C1, actor=w.admin)
+    w.B2 = make_unit("B2", "Chi đoàn thôn 2", w.C1, actor=w.admin)
+    w.B3 = make_unit("B3", "Chi đoàn tổ 5", w.C2, actor=w.admin)
+    w.manager_P = make_user("unit_manager", w.P, username="mgr_p")
+    w.manager_C1 = make_user("unit_manager", w.C1, username="mgr_c1")
+    w.manager_C2 = make_user("unit_manager", w.C2, username="mgr_c2")
+    w.staff_C1 = make_user("unit_staff", w.C1, username="staff_c1")
+    w.nobody = make_user(username="nobody")
+    return w
+
+
+@pytest.fixture
+def today():
+    return timezone.localdate()
+
+
+def chromium_path() -> str | None:
+    return os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    path = chromium_path()
+    if path is None:
+        pytest.fail("Chromium is not installed: run scripts/test, which installs it (apt-get install chromium).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": path,
+        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage"],
+    }
+
+
+@pytest.fixture(scope="session")
+def browser_context_args(browser_context_args):
+    return {**browser_context_args, "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}

@@ -1,0 +1,70 @@
+from django import forms
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from doanso.accounts.roles import VIEW_AUDIT
+from doanso.org.models import Unit
+
+
+class DateInput(forms.DateInput):
+    """A text box for dd/mm/yyyy: cheap phones handle it better than a native date picker in Vietnamese."""
+
+    def __init__(self, attrs=None):
+        defaults = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"}
+        super().__init__(attrs={**defaults, **(attrs or {})}, format="%d/%m/%Y")
+
+
+class AuditFilterForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("Unit (and its subtree)"), queryset=Unit.objects.none(), required=False)
+    action = forms.CharField(label=_("Action"), required=False)
+    actor = forms.CharField(label=_("Actor"), required=False)
+    since = forms.DateField(label=_("From"), required=False, widget=DateInput())
+    until = forms.DateField(label=_("To"), required=False, widget=DateInput())
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Unit.objects.restrict(user, VIEW_AUDIT).order_by("path")
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end date cannot be before the start date."))
+        return data
+
+    def apply(self, qs):
+        data = self.cleaned_data
+        if data.get("unit"):
+            qs = qs.filter(unit__path__startswith=data["unit"].path)
+        if data.get("action"):
+            qs = qs.filter(action__icontains=data["action"])
+        if data.get("actor"):
+            term = data["actor"]
+            qs = qs.filter(
+                Q(actor__full_name__icontains=term)
+                | Q(actor__email__icontains=term)
+                | Q(actor__phone__icontains=term)
+            )
+        if data.get("since"):
+            qs = qs.filter(created_at__date__gte=data["since"])
+        if data.get("until"):
+            qs = qs.filter(created_at__date__lte=data["until"])
+        return qs
+
+
+
+
+
+
+
+
+def add_service_errors(form: forms.Form, error, field_map: dict[str, str] | None = None) -> None:
+    """Show a service's ValidationError on the form, at the field it names when the form has that field."""
+    field_map = field_map or {}
+    if hasattr(error, "error_dict"):
+        for name, messages in error.message_dict.items():
+            target = field_map.get(name, name)
+            for message in messages:
+                form.add_error(target if target in form.fields else None, message)
+    else:
+        for message in error.messages:
+            form.add_error(None, message)

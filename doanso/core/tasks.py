@@ -1,0 +1,133 @@
+"""Background work with a progress bar that people can watch.
+
+A module defines its work as a ``django.tasks`` task decorated with :func:`tracked`, and starts it with
+:func:`start_task`, which creates the :class:`TaskRun` row that the task page polls. The task reports with
+the :class:`Progress` it receives. The queue is whatever ``TASKS`` configures: the database by default,
+Redis (RQ) when ``REDIS_URL`` is set, inline in tests.
+"""
+
+import csv
+import functools
+import io
+import logging
+import time
+from collections.abc import Callable, Iterable
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from .models import TaskRun
+
+logger = logging.getLogger(__name__)
+
+
+def start_task(task, *, kind: str, title: str, owner, unit=None, **kwargs) -> TaskRun:
+    """Record a TaskRun and enqueue ``task`` once the current transaction commits."""
+    run = TaskRun.objects.create(kind=kind, title=title, owner=owner, unit=unit)
+    transaction.on_commit(lambda: task.enqueue(run_id=str(run.pk), **kwargs))
+    return run
+
+
+class Progress:
+    """Progress of one TaskRun. Writes at most about twice a second, so a tight loop stays fast."""
+
+    min_interval = 0.5
+
+    def __init__(self, run: TaskRun):
+        self.run = run
+        self._last_write = 0.0
+
+    def start(self, total: int, message: str = "") -> None:
+        self.run.total = total
+        self.run.message = message
+        self._save(force=True)
+
+    def advance(self, done: int | None = None, step: int = 1, message: str | None = None) -> None:
+        self.run.done = done if done is not None else self.run.done + step
+        if message is not None:
+            self.run.message = message
+        self._save()
+
+    def _save(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_write >= self.min_interval:
+            TaskRun.objects.filter(pk=self.run.pk).update(
+                done=self.run.done, total=self.run.total, message=self.run.message[:500]
+            )
+            self._last_write = now
+
+    def attach_result(self, filename: str, content: bytes) -> None:
+        self.run.result_file.save(filename, ContentFile(content), save=False)
+
+    def attach_errors(self, errors: Iterable[dict], filename: str = "loi.csv") -> int:
+        """Save an error report: one CSV row per problem (row, column, value, message)."""
+        rows = list(errors)
+        if rows:
+            self.run.error_report.save(filename, ContentFile(error_report_csv(rows)), save=False)
+        self.run.error_count = len(rows)
+        return len(rows)
+
+
+def error_report_csv(rows: list[dict]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_("Row"), _("Column"), _("Value"), _("Message")])
+    for row in rows:
+        writer.writerow([row.get("row", ""), row.get("column", ""), row.get("value", ""), row.get("message", "")])
+    # The byte-order mark makes Excel read the file as UTF-8, so Vietnamese shows correctly.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def tracked(func: Callable) -> Callable:
+    """Wrap a task function ``func(progress, **kwargs) -> dict`` with the TaskRun life cycle."""
+
+    @functools.wraps(func)
+    def wrapper(*, run_id: str, **kwargs):
+        run = TaskRun.objects.get(pk=run_id)
+        run.status = TaskRun.Status.RUNNING
+        run.started_at = timezone.now()
+        run.save(update_fields=["status", "started_at"])
+        progress = Progress(run)
+        try:
+            result = func(progress, **kwargs) or {}
+        except Exception as exc:
+            logger.exception("task %s failed", run_id)
+            run.refresh_from_db(fields=["done", "total"])
+            run.status = TaskRun.Status.FAILED
+            run.message = _("The task stopped because of an unexpected error: {error}").format(
+                error=exc.__class__.__name__
+            )
+            run.finished_at = timezone.now()
+            run.save()
+            raise
+        run.status = TaskRun.Status.SUCCEEDED
+        run.result = result
+        run.done = max(run.done, run.total)
+        run.finished_at = timezone.now()
+        run.save()
+        return result
+
+    return wrapper
+
+
+def queue_health() -> str:
+    from django.tasks import task_backends
+
+    backend = task_backends["default"]
+    name = type(backend).__name__
+    try:
+        if name == "DatabaseBackend":
+            from django_tasks_db.models import DBTaskResult
+
+            waiting = DBTaskResult.objects.filter(status="READY").count()
+            return f"ok ({waiting} waiting)"
+        if name == "RQBackend":
+            import django_rq
+
+            django_rq.get_connection("default").ping()
+            return "ok (redis)"
+        return f"ok ({name})"
+    except Exception as exc:
+        return f"error: {exc.__class__.__name__}"

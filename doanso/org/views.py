@@ -1,0 +1,282 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from doanso.accounts.roles import MANAGE_UNITS, RUN_TASKS, VIEW_UNITS
+from doanso.accounts.scope import can
+from doanso.core.forms import add_service_errors
+from doanso.core.tasks import start_task
+from doanso.core.text import fold
+
+from . import selectors, services
+from .forms import (
+    AsOfForm,
+    DissolveForm,
+    MergeForm,
+    MoveForm,
+    SplitPartFormSet,
+    TwinningForm,
+    UnitCreateForm,
+    UnitEditForm,
+)
+from .models import AdministrativeDivision, DivisionLevel, Twinning, Unit
+
+
+def get_unit(request, pk, action: str = VIEW_UNITS) -> Unit:
+    """The one way views reach a unit: through the user's scope; anything else is a 404."""
+    return get_object_or_404(
+        Unit.objects.restrict(request.user, action).select_related("parent", "division__province", "successor"),
+        pk=pk,
+    )
+
+
+@login_required
+def tree(request):
+    q = request.GET.get("q", "").strip()
+    context = {"roots": selectors.tree_roots(request.user), "q": q}
+    if q:
+        context["results"] = selectors.search(request.user, q)
+    if request.htmx and request.htmx.target == "unit-search-results":
+        return render(request, "org/partials/search_results.html", context)
+    for root in context["roots"]:
+        root.loaded_children = selectors.children(root)
+    return render(request, "org/tree.html", context)
+
+
+@login_required
+def tree_children(request, pk):
+    unit = get_unit(request, pk)
+    return render(request, "org/partials/tree_children.html", {"nodes": selectors.children(unit)})
+
+
+@login_required
+def unit_suggest(request):
+    """Suggestions for the unit picker: options of a <datalist>, "Name — CODE"."""
+    units = selectors.search(request.user, request.GET.get("q", ""), limit=15) if request.GET.get("q") else []
+    return render(request, "org/partials/unit_options.html", {"units": units})
+
+
+@login_required
+def division_suggest(request):
+    words = fold(request.GET.get("q", "")).split()
+    divisions = AdministrativeDivision.objects.none()
+    if words:
+        divisions = AdministrativeDivision.objects.select_related("province")
+        for word in words[:5]:
+            divisions = divisions.filter(search_name__contains=word)
+        divisions = divisions.order_by("level", "search_name")[:15]
+    return render(request, "org/partials/division_options.html", {"divisions": divisions,
+                                                                   "commune": DivisionLevel.COMMUNE})
+
+
+@login_required
+def unit_detail(request, pk):
+    unit = get_unit(request, pk)
+    kids = selectors.children(unit, include_ended=request.GET.get("ended") == "1")
+    twinnings = Twinning.objects.filter(first=unit) | Twinning.objects.filter(second=unit)
+    context = {
+        "unit": unit,
+        "ancestors": [a for a in unit.ancestors() if can(request.user, VIEW_UNITS, a)],
+        "children": kids,
+        "twinnings": twinnings.select_related("first", "second").order_by("-since"),
+        "can_manage": can(request.user, MANAGE_UNITS, unit),
+        "can_export": can(request.user, RUN_TASKS, unit),
+        "descendant_count": Unit.objects.filter(path__startswith=unit.path, active_to__isnull=True).count() - 1,
+    }
+    return render(request, "org/unit_detail.html", context)
+
+
+@login_required
+def unit_history(request, pk):
+    unit = get_unit(request, pk)
+    return render(request, "org/unit_history.html", {"unit": unit, "versions": selectors.history(unit)})
+
+
+@login_required
+def tree_as_of(request):
+    form = AsOfForm(request.GET or {"on": timezone.localdate().strftime("%d/%m/%Y")})
+    nodes = selectors.tree_as_of(request.user, form.cleaned_data["on"]) if form.is_valid() else []
+    return render(request, "org/tree_as_of.html", {"form": form, "nodes": nodes})
+
+
+def _form_page(request, unit, form, template, title, extra=None):
+    return render(request, template, {"unit": unit, "form": form, "title": title, **(extra or {})})
+
+
+@login_required
+def unit_create(request, pk):
+    parent = get_unit(request, pk, MANAGE_UNITS)
+    form = UnitCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            unit = services.create_unit(form.unit_data(), actor=request.user, parent=parent,
+                                        active_from=form.cleaned_data["active_from"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("{unit} was created.").format(unit=unit.name))
+            return redirect("org:unit_detail", unit.pk)
+    return _form_page(request, parent, form, "org/unit_form.html", _("New unit under {unit}").format(unit=parent.name))
+
+
+@login_required
+def unit_edit(request, pk):
+    unit = get_unit(request, pk, MANAGE_UNITS)
+    initial = {"code": unit.code, "name": unit.name, "short_name": unit.short_name, "kind": unit.kind,
+               "org": unit.org, "area_type": unit.area_type, "division": unit.division}
+    form = UnitEditForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.unit_data()
+        try:
+            services.update_unit(
+                unit, actor=request.user, effective=form.cleaned_data["effective"], note=form.cleaned_data["note"],
+                code=data.code, name=data.name, short_name=data.short_name, kind=data.kind, org=data.org,
+                area_type=data.area_type, division=data.division,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, _("The changes were saved."))
+            return redirect("org:unit_detail", unit.pk)
+    return _form_page(request, unit, form, "org/unit_form.html", _("Rename or edit {unit}").format(unit=unit.name))
+
+
+@login_required
+def unit_move(request, pk):
+    unit = get_unit(request, pk, MANAGE_UNITS)
+    form = MoveForm(request.POST or None, user=request.user)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            if "confirm" in request.POST:
+                services.move_unit(unit, actor=request.user, new_parent=d["new_parent"], effective=d["effective"],
+                                   note=d["note"])
+                messages.success(request, _("{unit} now sits under {parent}.").format(
+                    unit=unit.name, parent=d["new_parent"].name))
+                return redirect("org:unit_detail", unit.pk)
+            plan = services.plan_move(unit, d["new_parent"], d["effective"])
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+    return _form_page(request, unit, form, "org/unit_move.html", _("Move {unit}").format(unit=unit.name),
+                      {"plan": plan})
+
+
+@login_required
+def unit_merge(request, pk):
+    unit = get_unit(request, pk, MANAGE_UNITS)
+    form = MergeForm(request.POST or None, user=request.user, unit=unit)
+    plan = None
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        sources = [unit, *d["others"]]
+        kwargs = {"effective": d["effective"]}
+        if d["mode"] == MergeForm.MODE_INTO:
+            kwargs["into"] = d["into"]
+        else:
+            kwargs["new_unit"] = services.UnitData(code=d["new_code"], name=d["new_name"], kind=d["new_kind"],
+                                                   org=unit.org, area_type=unit.area_type)
+            kwargs["new_parent"] = d["new_parent"]
+        try:
+            if "confirm" in request.POST:
+                target = services.merge_units(sources, actor=request.user, note=d["note"], **kwargs)
+                messages.success(request, _("The units were merged into {target}.").format(target=target.name))
+                return redirect("org:unit_detail", target.pk)
+            plan = services.plan_merge(sources, **kwargs)
+        except ValidationError as exc:
+            add_service_errors(form, exc, {"sources": "others"})
+    return _form_page(request, unit, form, "org/unit_merge.html", _("Merge {unit}").format(unit=unit.name),
+                      {"plan": plan})
+
+
+@login_required
+def unit_split(request, pk):
+    unit = get_unit(request, pk, MANAGE_UNITS)
+    formset = SplitPartFormSet(request.POST or None, form_kwargs={"unit": unit}, prefix="part")
+    effective_form = DissolveForm(request.POST or None)  # reuses its effective-date field
+    effective_form.fields.pop("reason")
+    plan = None
+    if request.method == "POST" and formset.is_valid() and effective_form.is_valid():
+        parts = [
+            services.SplitPart(
+                data=services.UnitData(code=f.cleaned_data["code"], name=f.cleaned_data["name"],
+                                       kind=f.cleaned_data["kind"], org=unit.org, area_type=unit.area_type),
+                children=list(f.cleaned_data["children"]),
+            )
+            for f in formset.forms
+            if f.cleaned_data.get("code")
+        ]
+        effective = effective_form.cleaned_data["effective"]
+        try:
+            if "confirm" in request.POST:
+                created = services.split_unit(unit, parts, actor=request.user, effective=effective)
+                messages.success(request, _("Created {names}.").format(names=", ".join(u.name for u in created)))
+                return redirect("org:unit_detail", unit.pk)
+            plan = services.plan_split(unit, parts, effective)
+        except ValidationError as exc:
+            add_service_errors(effective_form, exc)
+    return _form_page(request, unit, effective_form, "org/unit_split.html", _("Split {unit}").format(unit=unit.name),
+                      {"formset": formset, "plan": plan})
+
+
+@login_required
+def unit_dissolve(request, pk):
+    unit = get_unit(request, pk, MANAGE_UNITS)
+    form = DissolveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.dissolve_unit(unit, actor=request.user, effective=form.cleaned_data["effective"],
+                                   reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            add_service_errors(form, exc, {"unit": "__all__"})
+        else:
+            messages.success(request, _("{unit} was dissolved.").format(unit=unit.name))
+            return redirect("org:unit_detail", unit.pk)
+    return _form_page(request, unit, form, "org/unit_dissolve.html", _("Dissolve {unit}").format(unit=unit.name))
+
+
+@login_required
+def unit_twin(request, pk):
+    unit = get_unit(request, pk, MANAGE_UNITS)
+    form = TwinningForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.twin_units(unit, form.cleaned_data["other"], actor=request.user, since=form.cleaned_data["since"],
+                                note=form.cleaned_data["note"])
+        except ValidationError as exc:
+            add_service_errors(form, exc, {"unit": "__all__"})
+        else:
+            messages.success(request, _("The twinning was recorded."))
+            return redirect("org:unit_detail", unit.pk)
+    return _form_page(request, unit, form, "org/unit_form.html", _("Twin {unit} with another unit").format(
+        unit=unit.name))
+
+
+@login_required
+@require_POST
+def twinning_end(request, pk):
+    twinning = get_object_or_404(Twinning.objects.restrict(request.user, MANAGE_UNITS), pk=pk)
+    try:
+        services.end_twinning(twinning, actor=request.user)
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+    else:
+        messages.success(request, _("The twinning was ended."))
+    own = twinning.first if can(request.user, MANAGE_UNITS, twinning.first) else twinning.second
+    return redirect("org:unit_detail", own.pk)
+
+
+@login_required
+@require_POST
+def unit_export(request, pk):
+    unit = get_unit(request, pk, RUN_TASKS)
+    from .tasks import export_units
+
+    run = start_task(export_units, kind="org.export_units", owner=request.user, unit=unit,
+                     title=_("Export of the units under {unit}").format(unit=unit.name), unit_id=unit.pk)
+    return redirect("core:task_detail", run.pk)

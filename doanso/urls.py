@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.urls import include, path
+
+from doanso.api import api, api_docs
+
+urlpatterns = [
+    path("", include("doanso.core.urls")),
+    path("don-vi/", include("doanso.org.urls")),
+    path("tai-khoan/", include("doanso.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", api.urls),
+    path("api/docs", api_docs, name="api_docs"),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler403 = "doanso.core.views.error_403"
+handler404 = "doanso.core.views.error_404"
+handler500 = "doanso.core.views.error_500"
