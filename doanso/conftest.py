@@ -21,8 +21,10 @@ def make_unit():
     def make(code, name=None, parent=None, kind=UnitKind.BRANCH, actor=None, active_from=PAST, **extra):
         from doanso.accounts.models import User
 
-        actor = actor or User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
-            "system-test", password="x"
+        actor = (
+            actor
+            or User.objects.filter(is_superuser=True).first()
+            or User.objects.create_superuser("system-test", password="x")  # noqa: S106
         )
         data = services.UnitData(code=code, name=name or code, kind=kind, **extra)
         return services.create_unit(data, actor=actor, parent=parent, active_from=active_from)
@@ -96,12 +98,37 @@ def browser_type_launch_args(browser_type_launch_args):
     return {
         **browser_type_launch_args,
         "executable_path": path,
-        "args": ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage"],
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+        ],
     }
 
 
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args):
     return {**browser_context_args, "locale": "vi-VN", "timezone_id": "Asia/Ho_Chi_Minh"}
+
+
+@pytest.fixture
+def login():
+    """Log a test client in; platform admins also pass two-factor authentication, as they must."""
+    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    def do(client, user):
+        client.force_login(user)
+        if user.is_superuser:
+            device, _ = TOTPDevice.objects.get_or_create(user=user, defaults={"name": "test", "confirmed": True})
+            session = client.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+        return client
+
+    return do

@@ -40,9 +40,7 @@ class User(AbstractUser):
         cached = getattr(self, "_assignments_cache", None)
         if cached is None:
             cached = list(
-                self.role_assignments.filter(unit__active_to__isnull=True).values_list(
-                    "role", "unit__path", "unit_id"
-                )
+                self.role_assignments.filter(unit__active_to__isnull=True).values_list("role", "unit__path", "unit_id")
             )
             self._assignments_cache = cached
         return cached
@@ -51,7 +49,9 @@ class User(AbstractUser):
 class RoleAssignment(models.Model):
     user = models.ForeignKey(User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="role_assignments")
     role = models.CharField(_("role"), max_length=32, choices=role_choices)
-    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="role_assignments")
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="role_assignments"
+    )
     granted_by = models.ForeignKey(
         User, verbose_name=_("granted by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )

@@ -26,9 +26,7 @@ def check_can_grant(actor, role: str, unit) -> None:
         return
     if not can(actor, MANAGE_ROLES, unit):
         raise PermissionDenied
-    grantable = {
-        g for r, path, _u in actor.assignments() if unit.path.startswith(path) for g in ROLES[r].grants
-    }
+    grantable = {g for r, path, _u in actor.assignments() if unit.path.startswith(path) for g in ROLES[r].grants}
     if role not in grantable:
         raise ValidationError({"role": _("You cannot grant this role.")})
 
@@ -42,10 +40,16 @@ def assign_role(user: User, role: str, unit, *, actor) -> RoleAssignment:
         with transaction.atomic():
             assignment = RoleAssignment.objects.create(user=user, role=role, unit=unit, granted_by=actor)
     except IntegrityError:
-        raise ValidationError({"role": _("{user} already has this role at {unit}.").format(
-            user=user, unit=unit.name)}) from None
-    audit.record(actor=actor, action="accounts.role.assign", obj=assignment, unit=unit,
-                 after={"user": user.pk, "role": role, "unit": unit.pk})
+        raise ValidationError(
+            {"role": _("{user} already has this role at {unit}.").format(user=user, unit=unit.name)}
+        ) from None
+    audit.record(
+        actor=actor,
+        action="accounts.role.assign",
+        obj=assignment,
+        unit=unit,
+        after={"user": user.pk, "role": role, "unit": unit.pk},
+    )
     return assignment
 
 
@@ -71,7 +75,9 @@ def clean_contact(email: str, phone: str) -> tuple[str, str]:
 
 
 @transaction.atomic
-def invite_user(*, actor, full_name: str, unit, role: str = "", email: str = "", phone: str = "") -> tuple[Invitation, str]:
+def invite_user(
+    *, actor, full_name: str, unit, role: str = "", email: str = "", phone: str = ""
+) -> tuple[Invitation, str]:
     """Create an invitation and return it with the raw token (shown or sent once, stored only as a hash)."""
     if role:
         check_can_grant(actor, role, unit)
@@ -87,11 +93,22 @@ def invite_user(*, actor, full_name: str, unit, role: str = "", email: str = "",
         raise ValidationError({"phone": _("An account with this phone number already exists.")})
     raw = secrets.token_urlsafe(32)
     invitation = Invitation.objects.create(
-        token_hash=hash_token(raw), full_name=full_name, email=email, phone=phone, role=role, unit=unit,
-        invited_by=actor, expires_at=timezone.now() + datetime.timedelta(days=settings.DOANSO_INVITATION_DAYS),
+        token_hash=hash_token(raw),
+        full_name=full_name,
+        email=email,
+        phone=phone,
+        role=role,
+        unit=unit,
+        invited_by=actor,
+        expires_at=timezone.now() + datetime.timedelta(days=settings.DOANSO_INVITATION_DAYS),
     )
-    audit.record(actor=actor, action="accounts.invitation.create", obj=invitation, unit=unit,
-                 after={"full_name": full_name, "email": email, "phone": phone, "role": role})
+    audit.record(
+        actor=actor,
+        action="accounts.invitation.create",
+        obj=invitation,
+        unit=unit,
+        after={"full_name": full_name, "email": email, "phone": phone, "role": role},
+    )
     return invitation, raw
 
 
@@ -108,8 +125,12 @@ def accept_invitation(raw: str, *, password: str) -> User:
     username = invitation.email or invitation.phone
     if User.objects.filter(username=username).exists():
         raise ValidationError(_("An account for this person already exists. Log in instead."))
-    user = User(username=username, full_name=invitation.full_name, email=invitation.email or None,
-                phone=invitation.phone or None)
+    user = User(
+        username=username,
+        full_name=invitation.full_name,
+        email=invitation.email or None,
+        phone=invitation.phone or None,
+    )
     from django.contrib.auth.password_validation import validate_password
 
     validate_password(password, user)
@@ -119,10 +140,16 @@ def accept_invitation(raw: str, *, password: str) -> User:
     invitation.user = user
     invitation.save(update_fields=["accepted_at", "user"])
     if invitation.role:
-        RoleAssignment.objects.create(user=user, role=invitation.role, unit=invitation.unit,
-                                      granted_by=invitation.invited_by)
-    audit.record(actor=user, action="accounts.invitation.accept", obj=invitation, unit=invitation.unit,
-                 after={"user": user.pk, "role": invitation.role})
+        RoleAssignment.objects.create(
+            user=user, role=invitation.role, unit=invitation.unit, granted_by=invitation.invited_by
+        )
+    audit.record(
+        actor=user,
+        action="accounts.invitation.accept",
+        obj=invitation,
+        unit=invitation.unit,
+        after={"user": user.pk, "role": invitation.role},
+    )
     return user
 
 

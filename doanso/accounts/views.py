@@ -19,9 +19,16 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from doanso.core.forms import add_service_errors
 
-
 from . import services
-from .forms import ApiTokenForm, InvitationAcceptForm, InviteForm, LoginForm, OTPTokenForm, RoleAssignForm, RoleFilterForm
+from .forms import (
+    ApiTokenForm,
+    InvitationAcceptForm,
+    InviteForm,
+    LoginForm,
+    OTPTokenForm,
+    RoleAssignForm,
+    RoleFilterForm,
+)
 from .models import ApiToken, RoleAssignment, User
 from .roles import MANAGE_ROLES
 from .scope import can_anywhere, scope_q
@@ -41,8 +48,7 @@ class LoginView(auth_views.LoginView):
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
         if device is None:
             return super().form_valid(form)
-        self.request.session[PENDING_KEY] = {"user": user.pk, "backend": user.backend,
-                                             "next": self.get_success_url()}
+        self.request.session[PENDING_KEY] = {"user": user.pk, "backend": user.backend, "next": self.get_success_url()}
         return redirect("accounts:otp_verify")
 
 
@@ -86,11 +92,17 @@ def otp_setup(request):
         form.add_error("token", _("The code is wrong or has expired. Codes change every 30 seconds."))
     secret = base64.b32encode(pending.bin_key).decode()
     qr = segno.make(pending.config_url, error="m")
-    return render(request, "accounts/otp_setup.html", {
-        "form": form, "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4)),
-        "qr_uri": qr.svg_data_uri(scale=5), "enabled": False,
-        "required": request.user.is_superuser and settings.DOANSO_REQUIRE_2FA_FOR_ADMINS,
-    })
+    return render(
+        request,
+        "accounts/otp_setup.html",
+        {
+            "form": form,
+            "secret": " ".join(secret[i : i + 4] for i in range(0, len(secret), 4)),
+            "qr_uri": qr.svg_data_uri(scale=5),
+            "enabled": False,
+            "required": request.user.is_superuser and settings.DOANSO_REQUIRE_2FA_FOR_ADMINS,
+        },
+    )
 
 
 @login_required
@@ -116,7 +128,8 @@ def profile(request):
         "assignments": request.user.role_assignments.select_related("unit"),
         "tokens": request.user.api_tokens.filter(revoked_at__isnull=True),
         "totp_enabled": TOTPDevice.objects.filter(user=request.user, confirmed=True).exists(),
-        "form": form, "new_token": new_token,
+        "form": form,
+        "new_token": new_token,
     }
     return render(request, "accounts/profile.html", context)
 
@@ -134,8 +147,9 @@ def invitation_accept(request, token):
     invitation = services.find_invitation(token)
     if invitation is None:
         return render(request, "accounts/invitation_invalid.html", status=404)
-    form = InvitationAcceptForm(User(full_name=invitation.full_name, email=invitation.email or None),
-                                request.POST or None)
+    form = InvitationAcceptForm(
+        User(full_name=invitation.full_name, email=invitation.email or None), request.POST or None
+    )
     if request.method == "POST" and form.is_valid():
         try:
             user = services.accept_invitation(token, password=form.cleaned_data["new_password1"])
@@ -154,14 +168,21 @@ def role_list(request):
         raise Http404
     filter_form = RoleFilterForm(request.GET or None, user=request.user)
     assignments = RoleAssignment.objects.filter(scope_q(request.user, MANAGE_ROLES, "unit")).select_related(
-        "user", "unit", "granted_by")
+        "user", "unit", "granted_by"
+    )
     if filter_form.is_valid() and filter_form.cleaned_data.get("unit"):
         assignments = assignments.filter(unit__path__startswith=filter_form.cleaned_data["unit"].path)
     page = Paginator(assignments.order_by("unit__path", "role"), 50).get_page(request.GET.get("page"))
-    return render(request, "accounts/role_list.html", {
-        "page": page, "filter_form": filter_form,
-        "assign_form": RoleAssignForm(user=request.user), "invite_form": InviteForm(user=request.user),
-    })
+    return render(
+        request,
+        "accounts/role_list.html",
+        {
+            "page": page,
+            "filter_form": filter_form,
+            "assign_form": RoleAssignForm(user=request.user),
+            "invite_form": InviteForm(user=request.user),
+        },
+    )
 
 
 @login_required
@@ -206,7 +227,11 @@ def invite(request):
         d = form.cleaned_data
         try:
             invitation, raw = services.invite_user(
-                actor=request.user, full_name=d["full_name"], unit=d["unit"], role=d["role"], email=d["email"],
+                actor=request.user,
+                full_name=d["full_name"],
+                unit=d["unit"],
+                role=d["role"],
+                email=d["email"],
                 phone=d["phone"],
             )
         except ValidationError as exc:
@@ -218,10 +243,12 @@ def invite(request):
 
                 send_mail(
                     _("Your Đoàn Số account"),
-                    _("Hello {name},\n\nYou are invited to Đoàn Số. Open this link within {days} days to choose "
-                      "your password:\n{link}\n").format(name=invitation.full_name, days=settings.DOANSO_INVITATION_DAYS,
-                                                        link=link),
-                    None, [invitation.email],
+                    _(
+                        "Hello {name},\n\nYou are invited to Đoàn Số. Open this link within {days} days to choose "
+                        "your password:\n{link}\n"
+                    ).format(name=invitation.full_name, days=settings.DOANSO_INVITATION_DAYS, link=link),
+                    None,
+                    [invitation.email],
                 )
             form = InviteForm(user=request.user)
     return render(request, "accounts/invite.html", {"form": form, "link": link})
@@ -237,5 +264,3 @@ class PasswordResetView(auth_views.PasswordResetView):
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
     template_name = "accounts/password_reset_confirm.html"
     success_url = reverse_lazy("accounts:password_reset_complete")
-
-

@@ -66,8 +66,15 @@ def record(
 
 
 def record_access(
-    *, actor, purpose: str, object_type: str, object_id: str = "", fields=(), row_count: int = 1,
-    unit=None, reason: str = "",
+    *,
+    actor,
+    purpose: str,
+    object_type: str,
+    object_id: str = "",
+    fields=(),
+    row_count: int = 1,
+    unit=None,
+    reason: str = "",
 ) -> AccessRecord:
     return AccessRecord.objects.create(
         actor=actor if getattr(actor, "pk", None) else None,

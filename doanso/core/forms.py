@@ -40,21 +40,13 @@ class AuditFilterForm(forms.Form):
         if data.get("actor"):
             term = data["actor"]
             qs = qs.filter(
-                Q(actor__full_name__icontains=term)
-                | Q(actor__email__icontains=term)
-                | Q(actor__phone__icontains=term)
+                Q(actor__full_name__icontains=term) | Q(actor__email__icontains=term) | Q(actor__phone__icontains=term)
             )
         if data.get("since"):
             qs = qs.filter(created_at__date__gte=data["since"])
         if data.get("until"):
             qs = qs.filter(created_at__date__lte=data["until"])
         return qs
-
-
-
-
-
-
 
 
 def add_service_errors(form: forms.Form, error, field_map: dict[str, str] | None = None) -> None:

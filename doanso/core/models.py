@@ -43,7 +43,11 @@ class AuditRecord(AppendOnlyModel):
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     action = models.CharField(_("action"), max_length=64, db_index=True)
@@ -72,7 +76,11 @@ class AccessRecord(AppendOnlyModel):
 
     created_at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("actor"), null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
     purpose = models.CharField(_("purpose"), max_length=64)
@@ -90,6 +98,9 @@ class AccessRecord(AppendOnlyModel):
         ordering = ["-created_at", "-id"]
         verbose_name = _("access record")
         verbose_name_plural = _("access records")
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.purpose} {self.object_type}"
 
 
 class TaskRun(models.Model):

@@ -6,7 +6,6 @@ from django.http import FileResponse, Http404, HttpResponseServerError, JsonResp
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -26,9 +25,7 @@ def home(request):
 @login_required
 def dashboard(request):
     units = Unit.objects.restrict(request.user).active()
-    roots = list(
-        Unit.objects.filter(pk__in={u for _r, _p, u in request.user.assignments()}).select_related("parent")
-    )
+    roots = list(Unit.objects.filter(pk__in={u for _r, _p, u in request.user.assignments()}).select_related("parent"))
     context = {
         "unit_count": units.count(),
         "my_units": roots,

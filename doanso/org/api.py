@@ -76,8 +76,13 @@ def unit_tree(request, on: datetime.date | None = None):
     nodes = selectors.tree_as_of(request.user, on or timezone.localdate())
 
     def convert(node):
-        return {"id": node.unit_id, "code": node.code, "name": node.name, "kind": node.kind,
-                "children": [convert(c) for c in node.children]}
+        return {
+            "id": node.unit_id,
+            "code": node.code,
+            "name": node.name,
+            "kind": node.kind,
+            "children": [convert(c) for c in node.children],
+        }
 
     return [convert(n) for n in nodes]
 

@@ -48,8 +48,9 @@ class DivisionField(forms.CharField):
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
-        attrs.update({"autocomplete": "off", "data-division-picker": "1",
-                      "placeholder": _("Type the name of the commune")})
+        attrs.update(
+            {"autocomplete": "off", "data-division-picker": "1", "placeholder": _("Type the name of the commune")}
+        )
         return attrs
 
     def to_python(self, value):
@@ -68,9 +69,13 @@ class DivisionField(forms.CharField):
         return value
 
 
-def effective_field(label=_("Effective date")):
-    return forms.DateField(label=label, initial=timezone.localdate, widget=DateInput(),
-                           help_text=_("The date of the decision, dd/mm/yyyy."))
+def effective_field(label=None):
+    return forms.DateField(
+        label=label or _("Effective date"),
+        initial=timezone.localdate,
+        widget=DateInput(),
+        help_text=_("The date of the decision, dd/mm/yyyy."),
+    )
 
 
 class UnitFieldsMixin(forms.Form):
@@ -89,8 +94,15 @@ class UnitFieldsMixin(forms.Form):
         from .services import UnitData
 
         d = self.cleaned_data
-        return UnitData(code=d["code"], name=d["name"], kind=d["kind"], short_name=d.get("short_name", ""),
-                        org=d["org"], area_type=d.get("area_type", ""), division=d.get("division"))
+        return UnitData(
+            code=d["code"],
+            name=d["name"],
+            kind=d["kind"],
+            short_name=d.get("short_name", ""),
+            org=d["org"],
+            area_type=d.get("area_type", ""),
+            division=d.get("division"),
+        )
 
 
 class UnitCreateForm(UnitFieldsMixin):
@@ -116,11 +128,16 @@ class MergeForm(forms.Form):
     MODE_INTO = "into"
     MODE_NEW = "new"
     others = forms.ModelMultipleChoiceField(
-        label=_("Also merge these units"), queryset=Unit.objects.none(), required=False,
-        widget=forms.CheckboxSelectMultiple, help_text=_("Units at the same level as this one."),
+        label=_("Also merge these units"),
+        queryset=Unit.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("Units at the same level as this one."),
     )
     mode = forms.ChoiceField(
-        label=_("Merge into"), widget=forms.RadioSelect, initial=MODE_INTO,
+        label=_("Merge into"),
+        widget=forms.RadioSelect,
+        initial=MODE_INTO,
         choices=[(MODE_INTO, _("an existing unit")), (MODE_NEW, _("a new unit"))],
     )
     into = UnitCodeField(label=_("Existing unit that takes them in"), required=False)

@@ -115,7 +115,12 @@ class Unit(models.Model):
     active_from = models.DateField(_("active from"))
     active_to = models.DateField(_("active until"), null=True, blank=True)
     successor = models.ForeignKey(
-        "self", verbose_name=_("successor"), null=True, blank=True, on_delete=models.PROTECT, related_name="predecessors"
+        "self",
+        verbose_name=_("successor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="predecessors",
     )
     search_name = models.CharField(max_length=400, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -69,7 +69,8 @@ def tree_as_of(user, on: datetime.date) -> list[HistoricNode]:
     Two queries whatever the size: the versions valid on that day, and the scope.
     """
     versions = UnitVersion.objects.filter(
-        Q(valid_to__isnull=True) | Q(valid_to__gt=on), valid_from__lte=on,
+        Q(valid_to__isnull=True) | Q(valid_to__gt=on),
+        valid_from__lte=on,
         unit__in=Unit.objects.restrict(user, VIEW_UNITS).values("pk"),
     ).values_list("unit_id", "code", "name", "kind", "parent_id")
     nodes = {row[0]: HistoricNode(*row) for row in versions}

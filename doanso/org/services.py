@@ -24,8 +24,20 @@ from .models import AdministrativeDivision, Twinning, Unit, UnitKind, UnitVersio
 
 # An arbitrary constant that names the advisory lock of the tree on PostgreSQL.
 TREE_LOCK_KEY = 0x0D0A5_0001
-AUDIT_FIELDS = ["code", "name", "short_name", "kind", "org", "parent", "area_type", "division", "active_from",
-                "active_to", "successor", "path"]
+AUDIT_FIELDS = [
+    "code",
+    "name",
+    "short_name",
+    "kind",
+    "org",
+    "parent",
+    "area_type",
+    "division",
+    "active_from",
+    "active_to",
+    "successor",
+    "path",
+]
 
 
 def lock_tree() -> None:
@@ -90,11 +102,18 @@ def open_version(unit: Unit, valid_from: datetime.date, change: str, note: str =
     on one day do not leave a zero-length version behind.
     """
     current = UnitVersion.objects.filter(unit=unit, valid_to__isnull=True).first()
-    attrs = {"code": unit.code, "name": unit.name, "short_name": unit.short_name, "kind": unit.kind,
-             "parent_id": unit.parent_id}
-    if current and current.valid_from == valid_from and change in (UnitVersion.Change.RENAMED,
-                                                                     UnitVersion.Change.UPDATED,
-                                                                     UnitVersion.Change.MOVED):
+    attrs = {
+        "code": unit.code,
+        "name": unit.name,
+        "short_name": unit.short_name,
+        "kind": unit.kind,
+        "parent_id": unit.parent_id,
+    }
+    if (
+        current
+        and current.valid_from == valid_from
+        and change in (UnitVersion.Change.RENAMED, UnitVersion.Change.UPDATED, UnitVersion.Change.MOVED)
+    ):
         for key, value in attrs.items():
             setattr(current, key, value)
         current.note = "; ".join(filter(None, [current.note, note]))[:500]
@@ -112,8 +131,17 @@ def end_unit(unit: Unit, on: datetime.date, change: str, note: str = "", related
     """Close the open version and leave a one-day marker saying how the unit ended."""
     UnitVersion.objects.filter(unit=unit, valid_to__isnull=True).update(valid_to=on)
     UnitVersion.objects.create(
-        unit=unit, valid_from=on, valid_to=on, change=change, note=note[:500], related_unit=related,
-        code=unit.code, name=unit.name, short_name=unit.short_name, kind=unit.kind, parent_id=unit.parent_id,
+        unit=unit,
+        valid_from=on,
+        valid_to=on,
+        change=change,
+        note=note[:500],
+        related_unit=related,
+        code=unit.code,
+        name=unit.name,
+        short_name=unit.short_name,
+        kind=unit.kind,
+        parent_id=unit.parent_id,
     )
 
 
@@ -162,8 +190,15 @@ class UnitData:
 
 
 @transaction.atomic
-def create_unit(data: UnitData, *, actor, parent: Unit | None, active_from: datetime.date | None = None,
-                note: str = "", _skip_checks: bool = False) -> Unit:
+def create_unit(
+    data: UnitData,
+    *,
+    actor,
+    parent: Unit | None,
+    active_from: datetime.date | None = None,
+    note: str = "",
+    _skip_checks: bool = False,
+) -> Unit:
     data.cleaned()
     active_from = active_from or timezone.localdate()
     require(actor, MANAGE_UNITS, parent)
@@ -173,25 +208,42 @@ def create_unit(data: UnitData, *, actor, parent: Unit | None, active_from: date
         check_active(parent, "parent")
         if active_from < parent.active_from:
             raise ValidationError(
-                {"active_from": _("A unit cannot start before its parent unit ({date}).").format(
-                    date=parent.active_from.strftime("%d/%m/%Y"))}
+                {
+                    "active_from": _("A unit cannot start before its parent unit ({date}).").format(
+                        date=parent.active_from.strftime("%d/%m/%Y")
+                    )
+                }
             )
     check_code_free(data.code)
     unit = Unit(
-        code=data.code, name=data.name, short_name=data.short_name, kind=data.kind, org=data.org,
-        area_type=data.area_type, division=data.division, parent=parent, active_from=active_from,
-        depth=parent.depth + 1 if parent else 0, path="",
+        code=data.code,
+        name=data.name,
+        short_name=data.short_name,
+        kind=data.kind,
+        org=data.org,
+        area_type=data.area_type,
+        division=data.division,
+        parent=parent,
+        active_from=active_from,
+        depth=parent.depth + 1 if parent else 0,
+        path="",
     )
     unit.refresh_search()
     unit.save()
     unit.path = f"{parent.path if parent else '/'}{unit.pk}/"
     Unit.objects.filter(pk=unit.pk).update(path=unit.path)
     UnitVersion.objects.create(
-        unit=unit, valid_from=active_from, change=UnitVersion.Change.CREATED, note=note[:500], code=unit.code,
-        name=unit.name, short_name=unit.short_name, kind=unit.kind, parent=parent,
+        unit=unit,
+        valid_from=active_from,
+        change=UnitVersion.Change.CREATED,
+        note=note[:500],
+        code=unit.code,
+        name=unit.name,
+        short_name=unit.short_name,
+        kind=unit.kind,
+        parent=parent,
     )
-    audit.record(actor=actor, action="org.unit.create", obj=unit, unit=unit,
-                 after=audit.snapshot(unit, AUDIT_FIELDS))
+    audit.record(actor=actor, action="org.unit.create", obj=unit, unit=unit, after=audit.snapshot(unit, AUDIT_FIELDS))
     return unit
 
 
@@ -216,15 +268,22 @@ def update_unit(unit: Unit, *, actor, effective: datetime.date | None = None, no
     if unknown:
         raise TypeError(f"update_unit() cannot change {sorted(unknown)}")
     data = UnitData(
-        code=changes.get("code", unit.code), name=changes.get("name", unit.name),
-        kind=changes.get("kind", unit.kind), short_name=changes.get("short_name", unit.short_name),
-        org=changes.get("org", unit.org), area_type=changes.get("area_type", unit.area_type),
+        code=changes.get("code", unit.code),
+        name=changes.get("name", unit.name),
+        kind=changes.get("kind", unit.kind),
+        short_name=changes.get("short_name", unit.short_name),
+        org=changes.get("org", unit.org),
+        area_type=changes.get("area_type", unit.area_type),
         division=changes.get("division", unit.division),
     ).cleaned()
     if data.code != unit.code:
         check_code_free(data.code, exclude_pk=unit.pk)
-    historical = (data.code, data.name, data.short_name, data.kind) != (unit.code, unit.name, unit.short_name,
-                                                                       unit.kind)
+    historical = (data.code, data.name, data.short_name, data.kind) != (
+        unit.code,
+        unit.name,
+        unit.short_name,
+        unit.kind,
+    )
     renamed = (data.name, data.short_name) != (unit.name, unit.short_name)
     for key in allowed:
         setattr(unit, key, getattr(data, key))
@@ -235,8 +294,14 @@ def update_unit(unit: Unit, *, actor, effective: datetime.date | None = None, no
         open_version(unit, effective, change, note)
     after = audit.snapshot(unit, AUDIT_FIELDS)
     if after != before:
-        audit.record(actor=actor, action="org.unit.rename" if renamed else "org.unit.update", obj=unit,
-                     unit=unit, before=before, after=after)
+        audit.record(
+            actor=actor,
+            action="org.unit.rename" if renamed else "org.unit.update",
+            obj=unit,
+            unit=unit,
+            before=before,
+            after=after,
+        )
     return unit
 
 
@@ -262,23 +327,33 @@ def plan_move(unit: Unit, new_parent: Unit, effective: datetime.date) -> MovePla
         raise ValidationError({"new_parent": _("A unit cannot be moved under itself.")})
     if new_parent.path.startswith(unit.path):
         raise ValidationError(
-            {"new_parent": _("{target} is inside {unit}: a unit cannot be moved under its own descendant.").format(
-                target=new_parent.name, unit=unit.name)}
+            {
+                "new_parent": _("{target} is inside {unit}: a unit cannot be moved under its own descendant.").format(
+                    target=new_parent.name, unit=unit.name
+                )
+            }
         )
     if unit.parent_id == new_parent.pk:
-        raise ValidationError({"new_parent": _("{unit} is already directly under {target}.").format(
-            unit=unit.name, target=new_parent.name)})
+        raise ValidationError(
+            {
+                "new_parent": _("{unit} is already directly under {target}.").format(
+                    unit=unit.name, target=new_parent.name
+                )
+            }
+        )
     check_active(unit, "unit")
     check_active(new_parent, "new_parent")
     check_effective(effective, unit)
     descendants = Unit.objects.filter(path__startswith=unit.path).exclude(pk=unit.pk).count()
-    return MovePlan(unit=unit, old_parent=unit.parent, new_parent=new_parent, effective=effective,
-                    descendants=descendants)
+    return MovePlan(
+        unit=unit, old_parent=unit.parent, new_parent=new_parent, effective=effective, descendants=descendants
+    )
 
 
 @transaction.atomic
-def move_unit(unit: Unit, *, actor, new_parent: Unit, effective: datetime.date | None = None,
-              note: str = "") -> MovePlan:
+def move_unit(
+    unit: Unit, *, actor, new_parent: Unit, effective: datetime.date | None = None, note: str = ""
+) -> MovePlan:
     effective = effective or timezone.localdate()
     require(actor, MANAGE_UNITS, unit)
     require(actor, MANAGE_UNITS, new_parent)
@@ -288,8 +363,14 @@ def move_unit(unit: Unit, *, actor, new_parent: Unit, effective: datetime.date |
     before = audit.snapshot(unit, AUDIT_FIELDS)
     rewrite_paths(unit, new_parent)
     open_version(unit, effective, UnitVersion.Change.MOVED, note, related=new_parent)
-    audit.record(actor=actor, action="org.unit.move", obj=unit, unit=unit, before=before,
-                 after={**audit.snapshot(unit, AUDIT_FIELDS), "descendants_moved": plan.descendants})
+    audit.record(
+        actor=actor,
+        action="org.unit.move",
+        obj=unit,
+        unit=unit,
+        before=before,
+        after={**audit.snapshot(unit, AUDIT_FIELDS), "descendants_moved": plan.descendants},
+    )
     return plan
 
 
@@ -307,8 +388,14 @@ class MergePlan:
     roles_moved: int
 
 
-def plan_merge(sources: list[Unit], *, effective: datetime.date, into: Unit | None = None,
-               new_unit: UnitData | None = None, new_parent: Unit | None = None) -> MergePlan:
+def plan_merge(
+    sources: list[Unit],
+    *,
+    effective: datetime.date,
+    into: Unit | None = None,
+    new_unit: UnitData | None = None,
+    new_parent: Unit | None = None,
+) -> MergePlan:
     if (into is None) == (new_unit is None):
         raise ValueError("merge needs exactly one of `into` and `new_unit`")
     ids = [s.pk for s in sources]
@@ -332,27 +419,50 @@ def plan_merge(sources: list[Unit], *, effective: datetime.date, into: Unit | No
         check_active(source, "sources")
         for other in sources:
             if other.pk != source.pk and source.path.startswith(other.path):
-                raise ValidationError({"sources": _("{a} is inside {b}; merge only units that are not nested.").format(
-                    a=source.name, b=other.name)})
+                raise ValidationError(
+                    {
+                        "sources": _("{a} is inside {b}; merge only units that are not nested.").format(
+                            a=source.name, b=other.name
+                        )
+                    }
+                )
         anchor = into or new_parent
         if anchor.path.startswith(source.path):
             field_name = "into" if into else "new_parent"
-            raise ValidationError({field_name: _("{target} is inside {unit}: choose a unit outside the units being merged.").format(
-                target=anchor.name, unit=source.name)})
+            raise ValidationError(
+                {
+                    field_name: _("{target} is inside {unit}: choose a unit outside the units being merged.").format(
+                        target=anchor.name, unit=source.name
+                    )
+                }
+            )
     check_effective(effective, *sources, *([into] if into else []))
-    children = list(
-        Unit.objects.filter(parent__in=sources).active(effective).order_by("path")
-    )
+    children = list(Unit.objects.filter(parent__in=sources).active(effective).order_by("path"))
     from doanso.accounts.models import RoleAssignment
 
     roles = RoleAssignment.objects.filter(unit__in=sources).count()
-    return MergePlan(sources=sources, target=into, new_unit=new_unit, new_parent=new_parent, effective=effective,
-                     children=children, roles_moved=roles)
+    return MergePlan(
+        sources=sources,
+        target=into,
+        new_unit=new_unit,
+        new_parent=new_parent,
+        effective=effective,
+        children=children,
+        roles_moved=roles,
+    )
 
 
 @transaction.atomic
-def merge_units(sources: list[Unit], *, actor, effective: datetime.date | None = None, into: Unit | None = None,
-                new_unit: UnitData | None = None, new_parent: Unit | None = None, note: str = "") -> Unit:
+def merge_units(
+    sources: list[Unit],
+    *,
+    actor,
+    effective: datetime.date | None = None,
+    into: Unit | None = None,
+    new_unit: UnitData | None = None,
+    new_parent: Unit | None = None,
+    note: str = "",
+) -> Unit:
     """Merge ``sources`` into ``into`` (A into B), or into a new unit built from ``new_unit`` (A and B into C).
 
     Active children follow the target. Each source ends on ``effective`` and is re-parented under the target
@@ -370,17 +480,28 @@ def merge_units(sources: list[Unit], *, actor, effective: datetime.date | None =
     plan = plan_merge(sources, effective=effective, into=into, new_unit=new_unit, new_parent=new_parent)
     names = ", ".join(s.name for s in sources)
     if into is None:
-        target = create_unit(new_unit, actor=actor, parent=new_parent, active_from=effective,
-                             note=_("Formed by merging {names}").format(names=names))
+        target = create_unit(
+            new_unit,
+            actor=actor,
+            parent=new_parent,
+            active_from=effective,
+            note=_("Formed by merging {names}").format(names=names),
+        )
     else:
         target = into
-        open_version(target, effective, UnitVersion.Change.ABSORBED,
-                     _("Took in {names}").format(names=names), related=None)
+        open_version(
+            target, effective, UnitVersion.Change.ABSORBED, _("Took in {names}").format(names=names), related=None
+        )
     for child in plan.children:
         child = fresh(child)
         rewrite_paths(child, target)
-        open_version(child, effective, UnitVersion.Change.MOVED, _("Followed the merge into {target}").format(
-            target=target.name), related=target)
+        open_version(
+            child,
+            effective,
+            UnitVersion.Change.MOVED,
+            _("Followed the merge into {target}").format(target=target.name),
+            related=target,
+        )
     from doanso.accounts.models import RoleAssignment
 
     for source in sources:
@@ -397,8 +518,14 @@ def merge_units(sources: list[Unit], *, actor, effective: datetime.date | None =
                 assignment.unit = target
                 assignment.save(update_fields=["unit"])
         Twinning.objects.filter(Q(first=source) | Q(second=source), until__isnull=True).update(until=effective)
-        audit.record(actor=actor, action="org.unit.merge", obj=source, unit=target, before=before,
-                     after=audit.snapshot(source, AUDIT_FIELDS))
+        audit.record(
+            actor=actor,
+            action="org.unit.merge",
+            obj=source,
+            unit=target,
+            before=before,
+            after=audit.snapshot(source, AUDIT_FIELDS),
+        )
     return target
 
 
@@ -423,13 +550,20 @@ def plan_split(unit: Unit, parts: list[SplitPart], effective: datetime.date) -> 
     for part in parts:
         part.data.cleaned()
         if part.data.code in seen_codes:
-            raise ValidationError({"parts": _("The code {code} is given to two new units.").format(code=part.data.code)})
+            raise ValidationError(
+                {"parts": _("The code {code} is given to two new units.").format(code=part.data.code)}
+            )
         seen_codes.add(part.data.code)
         check_code_free(part.data.code)
         for child in part.children:
             if child.parent_id != unit.pk or not child.is_active:
-                raise ValidationError({"parts": _("{child} is not an active unit directly under {unit}.").format(
-                    child=child.name, unit=unit.name)})
+                raise ValidationError(
+                    {
+                        "parts": _("{child} is not an active unit directly under {unit}.").format(
+                            child=child.name, unit=unit.name
+                        )
+                    }
+                )
             if child.pk in seen_children:
                 raise ValidationError({"parts": _("{child} is given to two new units.").format(child=child.name)})
             seen_children.add(child.pk)
@@ -437,8 +571,9 @@ def plan_split(unit: Unit, parts: list[SplitPart], effective: datetime.date) -> 
 
 
 @transaction.atomic
-def split_unit(unit: Unit, parts: list[SplitPart], *, actor, effective: datetime.date | None = None,
-               note: str = "") -> list[Unit]:
+def split_unit(
+    unit: Unit, parts: list[SplitPart], *, actor, effective: datetime.date | None = None, note: str = ""
+) -> list[Unit]:
     """Split off new sibling units from ``unit``, each taking some of its children. ``unit`` carries on with
     the rest (dissolve it afterwards if it should end)."""
     effective = effective or timezone.localdate()
@@ -451,19 +586,37 @@ def split_unit(unit: Unit, parts: list[SplitPart], *, actor, effective: datetime
     parent = unit.parent
     created = []
     for part in parts:
-        new = create_unit(part.data, actor=actor, parent=parent, active_from=effective,
-                          note=_("Split from {unit}").format(unit=unit.name))
+        new = create_unit(
+            part.data,
+            actor=actor,
+            parent=parent,
+            active_from=effective,
+            note=_("Split from {unit}").format(unit=unit.name),
+        )
         UnitVersion.objects.filter(unit=new).update(related_unit=unit)
         for child in part.children:
             rewrite_paths(child, new)
-            open_version(child, effective, UnitVersion.Change.MOVED,
-                         _("Moved to {new} when {unit} was split").format(new=new.name, unit=unit.name),
-                         related=new)
+            open_version(
+                child,
+                effective,
+                UnitVersion.Change.MOVED,
+                _("Moved to {new} when {unit} was split").format(new=new.name, unit=unit.name),
+                related=new,
+            )
         created.append(new)
-    open_version(unit, effective, UnitVersion.Change.SPLIT,
-                 _("Split into {names}").format(names=", ".join(u.name for u in created)))
-    audit.record(actor=actor, action="org.unit.split", obj=unit, unit=unit,
-                 after={"new_units": [u.pk for u in created], "note": note})
+    open_version(
+        unit,
+        effective,
+        UnitVersion.Change.SPLIT,
+        _("Split into {names}").format(names=", ".join(u.name for u in created)),
+    )
+    audit.record(
+        actor=actor,
+        action="org.unit.split",
+        obj=unit,
+        unit=unit,
+        after={"new_units": [u.pk for u in created], "note": note},
+    )
     return created
 
 
@@ -484,16 +637,26 @@ def dissolve_unit(unit: Unit, *, actor, effective: datetime.date | None = None, 
         raise ValidationError({"reason": _("Give the reason or the decision that dissolves the unit.")})
     active_children = Unit.objects.filter(parent=unit).active(effective).count()
     if active_children:
-        raise ValidationError({"unit": _(
-            "{unit} still has {n} active units under it: move, merge or dissolve them first."
-        ).format(unit=unit.name, n=active_children)})
+        raise ValidationError(
+            {
+                "unit": _("{unit} still has {n} active units under it: move, merge or dissolve them first.").format(
+                    unit=unit.name, n=active_children
+                )
+            }
+        )
     before = audit.snapshot(unit, AUDIT_FIELDS)
     unit.active_to = effective
     unit.save(update_fields=["active_to", "updated_at"])
     end_unit(unit, effective, UnitVersion.Change.DISSOLVED, nfc(reason))
     Twinning.objects.filter(Q(first=unit) | Q(second=unit), until__isnull=True).update(until=effective)
-    audit.record(actor=actor, action="org.unit.dissolve", obj=unit, unit=unit, before=before,
-                 after={**audit.snapshot(unit, AUDIT_FIELDS), "reason": nfc(reason)})
+    audit.record(
+        actor=actor,
+        action="org.unit.dissolve",
+        obj=unit,
+        unit=unit,
+        before=before,
+        after={**audit.snapshot(unit, AUDIT_FIELDS), "reason": nfc(reason)},
+    )
     return unit
 
 
@@ -515,8 +678,13 @@ def twin_units(a: Unit, b: Unit, *, actor, since: datetime.date | None = None, n
     if Twinning.objects.filter(first=first, second=second, until__isnull=True).exists():
         raise ValidationError({"other": _("{a} and {b} are already twinned.").format(a=a.name, b=b.name)})
     twinning = Twinning.objects.create(first=first, second=second, since=since, note=nfc(note))
-    audit.record(actor=actor, action="org.twinning.create", obj=twinning, unit=a,
-                 after={"first": first.pk, "second": second.pk, "since": since})
+    audit.record(
+        actor=actor,
+        action="org.twinning.create",
+        obj=twinning,
+        unit=a,
+        after={"first": first.pk, "second": second.pk, "since": since},
+    )
     return twinning
 
 
@@ -532,6 +700,5 @@ def end_twinning(twinning: Twinning, *, actor, until: datetime.date | None = Non
         raise ValidationError({"until": _("The end date cannot be before the start date.")})
     twinning.until = until
     twinning.save(update_fields=["until"])
-    audit.record(actor=actor, action="org.twinning.end", obj=twinning, unit=twinning.first,
-                 after={"until": until})
+    audit.record(actor=actor, action="org.twinning.end", obj=twinning, unit=twinning.first, after={"until": until})
     return twinning

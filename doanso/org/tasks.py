@@ -19,15 +19,37 @@ def export_units(progress: Progress, *, unit_id: int) -> dict:
     progress.start(total, _("Writing {n} units").format(n=total))
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([_("Code"), _("Name"), _("Short name"), _("Kind"), _("Organisation"), _("Parent code"),
-                     _("Level"), _("Area type"), _("Division code"), _("Active from"), _("Active until")])
+    writer.writerow(
+        [
+            _("Code"),
+            _("Name"),
+            _("Short name"),
+            _("Kind"),
+            _("Organisation"),
+            _("Parent code"),
+            _("Level"),
+            _("Area type"),
+            _("Division code"),
+            _("Active from"),
+            _("Active until"),
+        ]
+    )
     for done, unit in enumerate(units.iterator(chunk_size=2000), start=1):
-        writer.writerow([
-            unit.code, unit.name, unit.short_name, unit.get_kind_display(), unit.get_org_display(),
-            unit.parent.code if unit.parent else "", unit.depth - root.depth, unit.get_area_type_display(),
-            unit.division.code if unit.division else "", unit.active_from.strftime("%d/%m/%Y"),
-            unit.active_to.strftime("%d/%m/%Y") if unit.active_to else "",
-        ])
+        writer.writerow(
+            [
+                unit.code,
+                unit.name,
+                unit.short_name,
+                unit.get_kind_display(),
+                unit.get_org_display(),
+                unit.parent.code if unit.parent else "",
+                unit.depth - root.depth,
+                unit.get_area_type_display(),
+                unit.division.code if unit.division else "",
+                unit.active_from.strftime("%d/%m/%Y"),
+                unit.active_to.strftime("%d/%m/%Y") if unit.active_to else "",
+            ]
+        )
         progress.advance(done)
     progress.attach_result(f"don-vi-{root.code}.csv", ("\ufeff" + buffer.getvalue()).encode("utf-8"))
     return {_("Units"): total}

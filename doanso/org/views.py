@@ -69,8 +69,9 @@ def division_suggest(request):
         for word in words[:5]:
             divisions = divisions.filter(search_name__contains=word)
         divisions = divisions.order_by("level", "search_name")[:15]
-    return render(request, "org/partials/division_options.html", {"divisions": divisions,
-                                                                   "commune": DivisionLevel.COMMUNE})
+    return render(
+        request, "org/partials/division_options.html", {"divisions": divisions, "commune": DivisionLevel.COMMUNE}
+    )
 
 
 @login_required
@@ -113,8 +114,9 @@ def unit_create(request, pk):
     form = UnitCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            unit = services.create_unit(form.unit_data(), actor=request.user, parent=parent,
-                                        active_from=form.cleaned_data["active_from"])
+            unit = services.create_unit(
+                form.unit_data(), actor=request.user, parent=parent, active_from=form.cleaned_data["active_from"]
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
@@ -126,16 +128,31 @@ def unit_create(request, pk):
 @login_required
 def unit_edit(request, pk):
     unit = get_unit(request, pk, MANAGE_UNITS)
-    initial = {"code": unit.code, "name": unit.name, "short_name": unit.short_name, "kind": unit.kind,
-               "org": unit.org, "area_type": unit.area_type, "division": unit.division}
+    initial = {
+        "code": unit.code,
+        "name": unit.name,
+        "short_name": unit.short_name,
+        "kind": unit.kind,
+        "org": unit.org,
+        "area_type": unit.area_type,
+        "division": unit.division,
+    }
     form = UnitEditForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.unit_data()
         try:
             services.update_unit(
-                unit, actor=request.user, effective=form.cleaned_data["effective"], note=form.cleaned_data["note"],
-                code=data.code, name=data.name, short_name=data.short_name, kind=data.kind, org=data.org,
-                area_type=data.area_type, division=data.division,
+                unit,
+                actor=request.user,
+                effective=form.cleaned_data["effective"],
+                note=form.cleaned_data["note"],
+                code=data.code,
+                name=data.name,
+                short_name=data.short_name,
+                kind=data.kind,
+                org=data.org,
+                area_type=data.area_type,
+                division=data.division,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
@@ -154,16 +171,19 @@ def unit_move(request, pk):
         d = form.cleaned_data
         try:
             if "confirm" in request.POST:
-                services.move_unit(unit, actor=request.user, new_parent=d["new_parent"], effective=d["effective"],
-                                   note=d["note"])
-                messages.success(request, _("{unit} now sits under {parent}.").format(
-                    unit=unit.name, parent=d["new_parent"].name))
+                services.move_unit(
+                    unit, actor=request.user, new_parent=d["new_parent"], effective=d["effective"], note=d["note"]
+                )
+                messages.success(
+                    request, _("{unit} now sits under {parent}.").format(unit=unit.name, parent=d["new_parent"].name)
+                )
                 return redirect("org:unit_detail", unit.pk)
             plan = services.plan_move(unit, d["new_parent"], d["effective"])
         except ValidationError as exc:
             add_service_errors(form, exc)
-    return _form_page(request, unit, form, "org/unit_move.html", _("Move {unit}").format(unit=unit.name),
-                      {"plan": plan})
+    return _form_page(
+        request, unit, form, "org/unit_move.html", _("Move {unit}").format(unit=unit.name), {"plan": plan}
+    )
 
 
 @login_required
@@ -178,8 +198,9 @@ def unit_merge(request, pk):
         if d["mode"] == MergeForm.MODE_INTO:
             kwargs["into"] = d["into"]
         else:
-            kwargs["new_unit"] = services.UnitData(code=d["new_code"], name=d["new_name"], kind=d["new_kind"],
-                                                   org=unit.org, area_type=unit.area_type)
+            kwargs["new_unit"] = services.UnitData(
+                code=d["new_code"], name=d["new_name"], kind=d["new_kind"], org=unit.org, area_type=unit.area_type
+            )
             kwargs["new_parent"] = d["new_parent"]
         try:
             if "confirm" in request.POST:
@@ -189,8 +210,9 @@ def unit_merge(request, pk):
             plan = services.plan_merge(sources, **kwargs)
         except ValidationError as exc:
             add_service_errors(form, exc, {"sources": "others"})
-    return _form_page(request, unit, form, "org/unit_merge.html", _("Merge {unit}").format(unit=unit.name),
-                      {"plan": plan})
+    return _form_page(
+        request, unit, form, "org/unit_merge.html", _("Merge {unit}").format(unit=unit.name), {"plan": plan}
+    )
 
 
 @login_required
@@ -203,8 +225,13 @@ def unit_split(request, pk):
     if request.method == "POST" and formset.is_valid() and effective_form.is_valid():
         parts = [
             services.SplitPart(
-                data=services.UnitData(code=f.cleaned_data["code"], name=f.cleaned_data["name"],
-                                       kind=f.cleaned_data["kind"], org=unit.org, area_type=unit.area_type),
+                data=services.UnitData(
+                    code=f.cleaned_data["code"],
+                    name=f.cleaned_data["name"],
+                    kind=f.cleaned_data["kind"],
+                    org=unit.org,
+                    area_type=unit.area_type,
+                ),
                 children=list(f.cleaned_data["children"]),
             )
             for f in formset.forms
@@ -219,8 +246,14 @@ def unit_split(request, pk):
             plan = services.plan_split(unit, parts, effective)
         except ValidationError as exc:
             add_service_errors(effective_form, exc)
-    return _form_page(request, unit, effective_form, "org/unit_split.html", _("Split {unit}").format(unit=unit.name),
-                      {"formset": formset, "plan": plan})
+    return _form_page(
+        request,
+        unit,
+        effective_form,
+        "org/unit_split.html",
+        _("Split {unit}").format(unit=unit.name),
+        {"formset": formset, "plan": plan},
+    )
 
 
 @login_required
@@ -229,8 +262,9 @@ def unit_dissolve(request, pk):
     form = DissolveForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.dissolve_unit(unit, actor=request.user, effective=form.cleaned_data["effective"],
-                                   reason=form.cleaned_data["reason"])
+            services.dissolve_unit(
+                unit, actor=request.user, effective=form.cleaned_data["effective"], reason=form.cleaned_data["reason"]
+            )
         except ValidationError as exc:
             add_service_errors(form, exc, {"unit": "__all__"})
         else:
@@ -245,15 +279,21 @@ def unit_twin(request, pk):
     form = TwinningForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.twin_units(unit, form.cleaned_data["other"], actor=request.user, since=form.cleaned_data["since"],
-                                note=form.cleaned_data["note"])
+            services.twin_units(
+                unit,
+                form.cleaned_data["other"],
+                actor=request.user,
+                since=form.cleaned_data["since"],
+                note=form.cleaned_data["note"],
+            )
         except ValidationError as exc:
             add_service_errors(form, exc, {"unit": "__all__"})
         else:
             messages.success(request, _("The twinning was recorded."))
             return redirect("org:unit_detail", unit.pk)
-    return _form_page(request, unit, form, "org/unit_form.html", _("Twin {unit} with another unit").format(
-        unit=unit.name))
+    return _form_page(
+        request, unit, form, "org/unit_form.html", _("Twin {unit} with another unit").format(unit=unit.name)
+    )
 
 
 @login_required
@@ -277,6 +317,12 @@ def unit_export(request, pk):
     unit = get_unit(request, pk, RUN_TASKS)
     from .tasks import export_units
 
-    run = start_task(export_units, kind="org.export_units", owner=request.user, unit=unit,
-                     title=_("Export of the units under {unit}").format(unit=unit.name), unit_id=unit.pk)
+    run = start_task(
+        export_units,
+        kind="org.export_units",
+        owner=request.user,
+        unit=unit,
+        title=_("Export of the units under {unit}").format(unit=unit.name),
+        unit_id=unit.pk,
+    )
     return redirect("core:task_detail", run.pk)

@@ -17,8 +17,11 @@ D2 = datetime.date(2025, 7, 1)
 def state():
     """Everything a refused operation must leave untouched."""
     return (
-        list(Unit.objects.order_by("pk").values_list("pk", "code", "name", "parent_id", "path", "depth",
-                                                      "active_to", "successor_id")),
+        list(
+            Unit.objects.order_by("pk").values_list(
+                "pk", "code", "name", "parent_id", "path", "depth", "active_to", "successor_id"
+            )
+        ),
         UnitVersion.objects.count(),
         AuditRecord.objects.count(),
         Twinning.objects.count(),
@@ -26,8 +29,12 @@ def state():
 
 
 def test_create_builds_path_version_and_audit(world):
-    unit = services.create_unit(services.UnitData(code="b4", name="  Chi đoàn   mới ", kind=UnitKind.BRANCH),
-                                actor=world.manager_C1, parent=world.C1, active_from=D1)
+    unit = services.create_unit(
+        services.UnitData(code="b4", name="  Chi đoàn   mới ", kind=UnitKind.BRANCH),
+        actor=world.manager_C1,
+        parent=world.C1,
+        active_from=D1,
+    )
     unit.refresh_from_db()
     assert unit.code == "B4"
     assert unit.name == "Chi đoàn mới"
@@ -35,7 +42,12 @@ def test_create_builds_path_version_and_audit(world):
     assert unit.depth == 2
     assert unit.search_name == "chi doan moi b4"
     version = unit.versions.get()
-    assert (version.valid_from, version.valid_to, version.change, version.parent_id) == (D1, None, "created", world.C1.pk)
+    assert (version.valid_from, version.valid_to, version.change, version.parent_id) == (
+        D1,
+        None,
+        "created",
+        world.C1.pk,
+    )
     record = AuditRecord.objects.get(action="org.unit.create", object_id=str(unit.pk))
     assert record.actor == world.manager_C1
     assert record.after["code"] == "B4"
@@ -44,8 +56,12 @@ def test_create_builds_path_version_and_audit(world):
 def test_create_refuses_duplicate_code_ignoring_case(world):
     before = state()
     with pytest.raises(ValidationError) as exc:
-        services.create_unit(services.UnitData(code="b1", name="X", kind=UnitKind.BRANCH), actor=world.admin,
-                             parent=world.C1, active_from=D1)
+        services.create_unit(
+            services.UnitData(code="b1", name="X", kind=UnitKind.BRANCH),
+            actor=world.admin,
+            parent=world.C1,
+            active_from=D1,
+        )
     assert "code" in exc.value.message_dict
     assert state() == before
 
@@ -54,8 +70,12 @@ def test_create_refuses_inactive_parent(world, today):
     services.dissolve_unit(world.B3, actor=world.admin, effective=today, reason="QĐ 1")
     before = state()
     with pytest.raises(ValidationError) as exc:
-        services.create_unit(services.UnitData(code="X1", name="X", kind=UnitKind.BRANCH), actor=world.admin,
-                             parent=world.B3, active_from=today)
+        services.create_unit(
+            services.UnitData(code="X1", name="X", kind=UnitKind.BRANCH),
+            actor=world.admin,
+            parent=world.B3,
+            active_from=today,
+        )
     assert "parent" in exc.value.message_dict
     assert state() == before
 
@@ -63,8 +83,12 @@ def test_create_refuses_inactive_parent(world, today):
 def test_create_refuses_start_before_parent(world):
     before = state()
     with pytest.raises(ValidationError) as exc:
-        services.create_unit(services.UnitData(code="X1", name="X", kind=UnitKind.BRANCH), actor=world.admin,
-                             parent=world.C1, active_from=datetime.date(2019, 1, 1))
+        services.create_unit(
+            services.UnitData(code="X1", name="X", kind=UnitKind.BRANCH),
+            actor=world.admin,
+            parent=world.C1,
+            active_from=datetime.date(2019, 1, 1),
+        )
     assert "active_from" in exc.value.message_dict
     assert state() == before
 
@@ -72,8 +96,12 @@ def test_create_refuses_start_before_parent(world):
 def test_create_outside_own_subtree_is_refused(world):
     before = state()
     with pytest.raises(PermissionDenied):
-        services.create_unit(services.UnitData(code="X1", name="X", kind=UnitKind.BRANCH),
-                             actor=world.manager_C1, parent=world.C2, active_from=D1)
+        services.create_unit(
+            services.UnitData(code="X1", name="X", kind=UnitKind.BRANCH),
+            actor=world.manager_C1,
+            parent=world.C2,
+            active_from=D1,
+        )
     assert state() == before
 
 
@@ -109,7 +137,9 @@ def test_change_dated_before_the_last_change_is_refused(world):
 def test_future_effective_date_is_refused(world, today):
     before = state()
     with pytest.raises(ValidationError):
-        services.move_unit(world.B1, actor=world.admin, new_parent=world.C2, effective=today + datetime.timedelta(days=3))
+        services.move_unit(
+            world.B1, actor=world.admin, new_parent=world.C2, effective=today + datetime.timedelta(days=3)
+        )
     assert state() == before
 
 
@@ -174,7 +204,10 @@ def test_merge_into_existing_unit(world):
     assert set(Unit.objects.filter(parent=world.C2).active(D2).values_list("code", flat=True)) == {"B1", "B2", "B3"}
     # Role assignments at C1 now apply at C2; the one already there is not duplicated.
     assert sorted(RoleAssignment.objects.filter(unit=world.C2).values_list("user__username", flat=True)) == [
-        "mgr_c1", "mgr_c2", "staff_c1"]
+        "mgr_c1",
+        "mgr_c2",
+        "staff_c1",
+    ]
     assert world.C1.versions.order_by("-valid_from", "-id").first().change == "merged"
     # The tree before the merge is intact.
     tree_2024 = selectors.tree_as_of(world.admin, D1)[0]
@@ -185,7 +218,10 @@ def test_merge_into_existing_unit(world):
 
 def test_merge_two_into_a_new_unit(world):
     new = services.merge_units(
-        [world.C1, world.C2], actor=world.admin, effective=D2, new_parent=world.P,
+        [world.C1, world.C2],
+        actor=world.admin,
+        effective=D2,
+        new_parent=world.P,
         new_unit=services.UnitData(code="C3", name="Đoàn xã Mới", kind=UnitKind.COMMUNE),
     )
     assert new.parent == world.P and new.active_from == D2
@@ -213,8 +249,13 @@ def test_merge_into_own_descendant_is_refused(world):
 def test_merge_new_unit_with_taken_code_is_refused(world):
     before = state()
     with pytest.raises(ValidationError) as exc:
-        services.merge_units([world.C1, world.C2], actor=world.admin, effective=D2, new_parent=world.P,
-                             new_unit=services.UnitData(code="B1", name="X", kind=UnitKind.COMMUNE))
+        services.merge_units(
+            [world.C1, world.C2],
+            actor=world.admin,
+            effective=D2,
+            new_parent=world.P,
+            new_unit=services.UnitData(code="B1", name="X", kind=UnitKind.COMMUNE),
+        )
     assert "code" in exc.value.message_dict
     assert state() == before
 
@@ -222,9 +263,13 @@ def test_merge_new_unit_with_taken_code_is_refused(world):
 def test_split_moves_the_chosen_children(world):
     created = services.split_unit(
         world.C1,
-        [services.SplitPart(services.UnitData(code="C1B", name="Đoàn xã Hòa Vang B", kind=UnitKind.COMMUNE),
-                            [world.B2])],
-        actor=world.admin, effective=D2,
+        [
+            services.SplitPart(
+                services.UnitData(code="C1B", name="Đoàn xã Hòa Vang B", kind=UnitKind.COMMUNE), [world.B2]
+            )
+        ],
+        actor=world.admin,
+        effective=D2,
     )
     [new] = created
     world.B2.refresh_from_db()
@@ -239,8 +284,10 @@ def test_split_refuses_a_child_of_another_unit(world):
     before = state()
     with pytest.raises(ValidationError):
         services.split_unit(
-            world.C1, [services.SplitPart(services.UnitData(code="C1B", name="X", kind=UnitKind.COMMUNE), [world.B3])],
-            actor=world.admin, effective=D2,
+            world.C1,
+            [services.SplitPart(services.UnitData(code="C1B", name="X", kind=UnitKind.COMMUNE), [world.B3])],
+            actor=world.admin,
+            effective=D2,
         )
     assert state() == before
 

@@ -1,0 +1,38 @@
+"""On PostgreSQL, refuse UPDATE and DELETE of audit and access records in the database itself, so that not
+even a raw SQL statement from the application can rewrite history. (The models refuse it in Python too.)"""
+
+from django.db import migrations
+
+TABLES = ["core_auditrecord", "core_accessrecord"]
+
+FUNCTION = """
+CREATE OR REPLACE FUNCTION doanso_append_only() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'audit records are append-only (% on %)', TG_OP, TG_TABLE_NAME;
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    schema_editor.execute(FUNCTION)
+    for table in TABLES:
+        schema_editor.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION doanso_append_only()"
+        )
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    for table in TABLES:
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+    schema_editor.execute("DROP FUNCTION IF EXISTS doanso_append_only()")
+
+
+class Migration(migrations.Migration):
+    dependencies = [("core", "0001_initial")]
+    operations = [migrations.RunPython(forwards, backwards)]

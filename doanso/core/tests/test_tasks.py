@@ -1,0 +1,65 @@
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from doanso.core.models import TaskRun
+
+pytestmark = pytest.mark.django_db
+
+
+def test_export_task_runs_and_offers_the_file(client, world, django_capture_on_commit_callbacks):
+    client.force_login(world.manager_C1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("org:unit_export", args=[world.C1.pk]))
+    run = TaskRun.objects.get()
+    assert response.status_code == 302 and response.url == reverse("core:task_detail", args=[run.pk])
+    assert (run.status, run.done, run.total, run.owner, run.unit) == ("succeeded", 3, 3, world.manager_C1, world.C1)
+    page = client.get(run and reverse("core:task_detail", args=[run.pk]))
+    assert "100%" in page.content.decode()
+    download = client.get(reverse("core:task_file", args=[run.pk, "result"]))
+    rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+    assert [r[0] for r in rows[1:]] == ["C1", "B1", "B2"]
+    assert rows[2][5] == "C1"  # parent code of B1
+
+
+def test_task_of_another_user_is_a_404(client, world, django_capture_on_commit_callbacks):
+    client.force_login(world.manager_C1)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("org:unit_export", args=[world.C1.pk]))
+    run = TaskRun.objects.get()
+    client.force_login(world.manager_P)
+    assert client.get(reverse("core:task_detail", args=[run.pk])).status_code == 404
+    assert client.get(reverse("core:task_file", args=[run.pk, "result"])).status_code == 404
+
+
+def test_failed_task_is_reported_with_an_error_report(world):
+    from doanso.core.tasks import Progress, tracked
+
+    @tracked
+    def failing(progress: Progress, *, rows):
+        progress.start(len(rows))
+        progress.attach_errors(
+            [{"row": 2, "column": "Ngày sinh", "value": "31/02/2001", "message": "Ngày không tồn tại"}]
+        )
+        raise ValueError("boom")
+
+    run = TaskRun.objects.create(kind="t", title="t", owner=world.admin)
+    with pytest.raises(ValueError):
+        failing(run_id=str(run.pk), rows=[1, 2, 3])
+    run.refresh_from_db()
+    assert run.status == "failed" and run.total == 3 and "ValueError" in run.message
+
+
+def test_error_report_is_a_csv_excel_can_read(world):
+    from doanso.core.tasks import Progress
+
+    run = TaskRun.objects.create(kind="t", title="t", owner=world.admin)
+    progress = Progress(run)
+    count = progress.attach_errors([{"row": 7, "column": "Số CCCD", "value": "0123", "message": "Thiếu chữ số"}])
+    run.save()
+    content = run.error_report.read()
+    assert count == 1 and content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[1] == ["7", "Số CCCD", "0123", "Thiếu chữ số"]
