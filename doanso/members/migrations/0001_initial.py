@@ -5,37 +5,63 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Member',
+            name="Member",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('family_name', models.CharField(max_length=50, verbose_name='family name')),
-                ('middle_name', models.CharField(blank=True, max_length=80, verbose_name='middle name')),
-                ('given_name', models.CharField(max_length=50, verbose_name='given name')),
-                ('date_of_birth', models.DateField(verbose_name='date of birth')),
-                ('sex', models.CharField(choices=[('male', 'Male'), ('female', 'Female')], max_length=6, verbose_name='sex')),
-                ('ethnicity', models.CharField(blank=True, max_length=40, verbose_name='ethnicity')),
-                ('joined_on', models.DateField(blank=True, null=True, verbose_name='joined the union on')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('graduated', 'Graduated'), ('struck_off', 'Struck off'), ('resigned', 'Left the union'), ('deceased', 'Deceased')], default='active', max_length=12, verbose_name='status')),
-                ('is_sample', models.BooleanField(default=False, verbose_name='sample data')),
-                ('search_name', models.CharField(db_index=True, editable=False, max_length=200)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='members', to='org.unit', verbose_name='unit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("family_name", models.CharField(max_length=50, verbose_name="family name")),
+                ("middle_name", models.CharField(blank=True, max_length=80, verbose_name="middle name")),
+                ("given_name", models.CharField(max_length=50, verbose_name="given name")),
+                ("date_of_birth", models.DateField(verbose_name="date of birth")),
+                (
+                    "sex",
+                    models.CharField(
+                        choices=[("male", "Male"), ("female", "Female")], max_length=6, verbose_name="sex"
+                    ),
+                ),
+                ("ethnicity", models.CharField(blank=True, max_length=40, verbose_name="ethnicity")),
+                ("joined_on", models.DateField(blank=True, null=True, verbose_name="joined the union on")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("graduated", "Graduated"),
+                            ("struck_off", "Struck off"),
+                            ("resigned", "Left the union"),
+                            ("deceased", "Deceased"),
+                        ],
+                        default="active",
+                        max_length=12,
+                        verbose_name="status",
+                    ),
+                ),
+                ("is_sample", models.BooleanField(default=False, verbose_name="sample data")),
+                ("search_name", models.CharField(db_index=True, editable=False, max_length=200)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="members",
+                        to="org.unit",
+                        verbose_name="unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'member',
-                'verbose_name_plural': 'members',
-                'ordering': ['search_name'],
-                'indexes': [models.Index(fields=['unit', 'status'], name='members_unit_status')],
+                "verbose_name": "member",
+                "verbose_name_plural": "members",
+                "ordering": ["search_name"],
+                "indexes": [models.Index(fields=["unit", "status"], name="members_unit_status")],
             },
         ),
     ]

@@ -6,134 +6,309 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AdministrativeDivision',
+            name="AdministrativeDivision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=8, unique=True, verbose_name='code')),
-                ('level', models.CharField(choices=[('province', 'Province'), ('commune', 'Commune')], max_length=10, verbose_name='level')),
-                ('name', models.CharField(max_length=100, verbose_name='name')),
-                ('division_type', models.CharField(max_length=40, verbose_name='type')),
-                ('search_name', models.CharField(db_index=True, max_length=150)),
-                ('province', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='communes', to='org.administrativedivision', verbose_name='province')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=8, unique=True, verbose_name="code")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("province", "Province"), ("commune", "Commune")], max_length=10, verbose_name="level"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="name")),
+                ("division_type", models.CharField(max_length=40, verbose_name="type")),
+                ("search_name", models.CharField(db_index=True, max_length=150)),
+                (
+                    "province",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="communes",
+                        to="org.administrativedivision",
+                        verbose_name="province",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'administrative division',
-                'verbose_name_plural': 'administrative divisions',
-                'ordering': ['code'],
+                "verbose_name": "administrative division",
+                "verbose_name_plural": "administrative divisions",
+                "ordering": ["code"],
             },
         ),
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.CharField(max_length=32, unique=True, verbose_name='code')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('short_name', models.CharField(blank=True, max_length=100, verbose_name='short name')),
-                ('kind', models.CharField(choices=[('province', 'Provincial union'), ('district', 'District union'), ('commune', 'Commune union'), ('block', 'Block union'), ('grassroots', 'Grassroots union'), ('grassroots_branch', 'Grassroots branch'), ('sub_union', 'Sub-union'), ('branch', 'Branch'), ('other', 'Other unit')], max_length=20, verbose_name='kind')),
-                ('org', models.CharField(choices=[('doan', 'Youth Union'), ('hoi', 'Youth Association'), ('doi', 'Young Pioneers')], default='doan', max_length=4, verbose_name='organisation')),
-                ('path', models.CharField(editable=False, max_length=255)),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False)),
-                ('area_type', models.CharField(blank=True, choices=[('mountain', 'Mountain'), ('lowland', 'Lowland'), ('island', 'Island'), ('urban', 'Urban')], max_length=10, verbose_name='area type')),
-                ('active_from', models.DateField(verbose_name='active from')),
-                ('active_to', models.DateField(blank=True, null=True, verbose_name='active until')),
-                ('search_name', models.CharField(editable=False, max_length=400)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('division', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='units', to='org.administrativedivision', verbose_name='administrative division')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='org.unit', verbose_name='parent unit')),
-                ('successor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='predecessors', to='org.unit', verbose_name='successor')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.CharField(max_length=32, unique=True, verbose_name="code")),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                ("short_name", models.CharField(blank=True, max_length=100, verbose_name="short name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("province", "Provincial union"),
+                            ("district", "District union"),
+                            ("commune", "Commune union"),
+                            ("block", "Block union"),
+                            ("grassroots", "Grassroots union"),
+                            ("grassroots_branch", "Grassroots branch"),
+                            ("sub_union", "Sub-union"),
+                            ("branch", "Branch"),
+                            ("other", "Other unit"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                (
+                    "org",
+                    models.CharField(
+                        choices=[("doan", "Youth Union"), ("hoi", "Youth Association"), ("doi", "Young Pioneers")],
+                        default="doan",
+                        max_length=4,
+                        verbose_name="organisation",
+                    ),
+                ),
+                ("path", models.CharField(editable=False, max_length=255)),
+                ("depth", models.PositiveSmallIntegerField(default=0, editable=False)),
+                (
+                    "area_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("mountain", "Mountain"),
+                            ("lowland", "Lowland"),
+                            ("island", "Island"),
+                            ("urban", "Urban"),
+                        ],
+                        max_length=10,
+                        verbose_name="area type",
+                    ),
+                ),
+                ("active_from", models.DateField(verbose_name="active from")),
+                ("active_to", models.DateField(blank=True, null=True, verbose_name="active until")),
+                ("search_name", models.CharField(editable=False, max_length=400)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "division",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="units",
+                        to="org.administrativedivision",
+                        verbose_name="administrative division",
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="org.unit",
+                        verbose_name="parent unit",
+                    ),
+                ),
+                (
+                    "successor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="predecessors",
+                        to="org.unit",
+                        verbose_name="successor",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'unit',
-                'verbose_name_plural': 'units',
-                'ordering': ['path'],
+                "verbose_name": "unit",
+                "verbose_name_plural": "units",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Twinning',
+            name="Twinning",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('since', models.DateField(verbose_name='since')),
-                ('until', models.DateField(blank=True, null=True, verbose_name='until')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('first', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.unit', verbose_name='unit')),
-                ('second', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.unit', verbose_name='twinned unit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("since", models.DateField(verbose_name="since")),
+                ("until", models.DateField(blank=True, null=True, verbose_name="until")),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                (
+                    "first",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.unit",
+                        verbose_name="unit",
+                    ),
+                ),
+                (
+                    "second",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.unit",
+                        verbose_name="twinned unit",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'twinning',
-                'verbose_name_plural': 'twinnings',
-                'ordering': ['-since'],
+                "verbose_name": "twinning",
+                "verbose_name_plural": "twinnings",
+                "ordering": ["-since"],
             },
         ),
         migrations.CreateModel(
-            name='UnitVersion',
+            name="UnitVersion",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('valid_from', models.DateField(verbose_name='from')),
-                ('valid_to', models.DateField(blank=True, null=True, verbose_name='until')),
-                ('change', models.CharField(choices=[('created', 'Created'), ('renamed', 'Renamed'), ('moved', 'Moved'), ('merged', 'Merged into another unit'), ('absorbed', 'Took in merged units'), ('split', 'Split'), ('dissolved', 'Dissolved'), ('updated', 'Details changed')], max_length=16, verbose_name='change')),
-                ('note', models.CharField(blank=True, max_length=500, verbose_name='note')),
-                ('code', models.CharField(max_length=32, verbose_name='code')),
-                ('name', models.CharField(max_length=255, verbose_name='name')),
-                ('short_name', models.CharField(blank=True, max_length=100, verbose_name='short name')),
-                ('kind', models.CharField(choices=[('province', 'Provincial union'), ('district', 'District union'), ('commune', 'Commune union'), ('block', 'Block union'), ('grassroots', 'Grassroots union'), ('grassroots_branch', 'Grassroots branch'), ('sub_union', 'Sub-union'), ('branch', 'Branch'), ('other', 'Other unit')], max_length=20, verbose_name='kind')),
-                ('recorded_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.unit', verbose_name='parent unit')),
-                ('related_unit', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='org.unit', verbose_name='related unit')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='versions', to='org.unit')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("valid_from", models.DateField(verbose_name="from")),
+                ("valid_to", models.DateField(blank=True, null=True, verbose_name="until")),
+                (
+                    "change",
+                    models.CharField(
+                        choices=[
+                            ("created", "Created"),
+                            ("renamed", "Renamed"),
+                            ("moved", "Moved"),
+                            ("merged", "Merged into another unit"),
+                            ("absorbed", "Took in merged units"),
+                            ("split", "Split"),
+                            ("dissolved", "Dissolved"),
+                            ("updated", "Details changed"),
+                        ],
+                        max_length=16,
+                        verbose_name="change",
+                    ),
+                ),
+                ("note", models.CharField(blank=True, max_length=500, verbose_name="note")),
+                ("code", models.CharField(max_length=32, verbose_name="code")),
+                ("name", models.CharField(max_length=255, verbose_name="name")),
+                ("short_name", models.CharField(blank=True, max_length=100, verbose_name="short name")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("province", "Provincial union"),
+                            ("district", "District union"),
+                            ("commune", "Commune union"),
+                            ("block", "Block union"),
+                            ("grassroots", "Grassroots union"),
+                            ("grassroots_branch", "Grassroots branch"),
+                            ("sub_union", "Sub-union"),
+                            ("branch", "Branch"),
+                            ("other", "Other unit"),
+                        ],
+                        max_length=20,
+                        verbose_name="kind",
+                    ),
+                ),
+                ("recorded_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.unit",
+                        verbose_name="parent unit",
+                    ),
+                ),
+                (
+                    "related_unit",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="org.unit",
+                        verbose_name="related unit",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="versions", to="org.unit"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'unit version',
-                'verbose_name_plural': 'unit versions',
-                'ordering': ['unit', 'valid_from', 'id'],
+                "verbose_name": "unit version",
+                "verbose_name_plural": "unit versions",
+                "ordering": ["unit", "valid_from", "id"],
             },
         ),
         migrations.AddIndex(
-            model_name='unit',
-            index=models.Index(fields=['path'], name='org_unit_path_prefix', opclasses=['varchar_pattern_ops']),
+            model_name="unit",
+            index=models.Index(fields=["path"], name="org_unit_path_prefix", opclasses=["varchar_pattern_ops"]),
         ),
         migrations.AddIndex(
-            model_name='unit',
-            index=models.Index(fields=['search_name'], name='org_unit_search'),
+            model_name="unit",
+            index=models.Index(fields=["search_name"], name="org_unit_search"),
         ),
         migrations.AddIndex(
-            model_name='unit',
-            index=models.Index(fields=['parent', 'active_to'], name='org_unit_children'),
+            model_name="unit",
+            index=models.Index(fields=["parent", "active_to"], name="org_unit_children"),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.CheckConstraint(condition=models.Q(('active_to__isnull', True), ('active_to__gte', models.F('active_from')), _connector='OR'), name='unit_active_dates_in_order'),
+            model_name="unit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("active_to__isnull", True), ("active_to__gte", models.F("active_from")), _connector="OR"
+                ),
+                name="unit_active_dates_in_order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.CheckConstraint(condition=models.Q(('successor', models.F('id')), _negated=True), name='unit_not_own_successor'),
+            model_name="unit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("successor", models.F("id")), _negated=True), name="unit_not_own_successor"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twinning',
-            constraint=models.CheckConstraint(condition=models.Q(('first__lt', models.F('second'))), name='twinning_ordered_pair'),
+            model_name="twinning",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("first__lt", models.F("second"))), name="twinning_ordered_pair"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='twinning',
-            constraint=models.UniqueConstraint(condition=models.Q(('until__isnull', True)), fields=('first', 'second'), name='one_open_twinning_per_pair'),
+            model_name="twinning",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("until__isnull", True)),
+                fields=("first", "second"),
+                name="one_open_twinning_per_pair",
+            ),
         ),
         migrations.AddIndex(
-            model_name='unitversion',
-            index=models.Index(fields=['valid_from', 'valid_to'], name='org_unitversion_period'),
+            model_name="unitversion",
+            index=models.Index(fields=["valid_from", "valid_to"], name="org_unitversion_period"),
         ),
         migrations.AddConstraint(
-            model_name='unitversion',
-            constraint=models.CheckConstraint(condition=models.Q(('valid_to__isnull', True), ('valid_to__gte', models.F('valid_from')), _connector='OR'), name='unitversion_dates_in_order'),
+            model_name="unitversion",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("valid_to__isnull", True), ("valid_to__gte", models.F("valid_from")), _connector="OR"
+                ),
+                name="unitversion_dates_in_order",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unitversion',
-            constraint=models.UniqueConstraint(condition=models.Q(('valid_to__isnull', True)), fields=('unit',), name='one_open_version_per_unit'),
+            model_name="unitversion",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("valid_to__isnull", True)), fields=("unit",), name="one_open_version_per_unit"
+            ),
         ),
     ]
