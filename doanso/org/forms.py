@@ -10,7 +10,7 @@ from doanso.core.text import nfc
 from .models import AdministrativeDivision, AreaType, Organisation, Unit, UnitKind
 
 
-class UnitCodeField(forms.CharField):
+class UnitCodeField(forms.Field):
     """A unit typed by code (the picker suggests "Name — CODE" as the user types a name without accents).
 
     Resolves within ``queryset`` only, so a forged code of a unit outside the user's scope reads as unknown.
@@ -18,7 +18,7 @@ class UnitCodeField(forms.CharField):
 
     def __init__(self, *, queryset=None, **kwargs):
         self.queryset = queryset if queryset is not None else Unit.objects.none()
-        kwargs.setdefault("max_length", 300)
+        kwargs.setdefault("widget", forms.TextInput)
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget):
@@ -27,11 +27,11 @@ class UnitCodeField(forms.CharField):
         return attrs
 
     def to_python(self, value):
-        value = super().to_python(value)
+        value = (value or "").strip()
         if not value:
             return None
         # Accept "Name — CODE" as suggested by the picker, or the bare code.
-        code = value.rsplit("—", 1)[-1].strip()
+        code = value.rsplit("—", 1)[-1].strip()[:32]
         unit = self.queryset.filter(code__iexact=code).first()
         if unit is None:
             raise ValidationError(_("No unit with the code “{code}” in your units.").format(code=code))
@@ -43,7 +43,7 @@ class UnitCodeField(forms.CharField):
         return value
 
 
-class DivisionField(forms.CharField):
+class DivisionField(forms.Field):
     """A commune or province typed by name (suggestions) or given by its official code."""
 
     def widget_attrs(self, widget):
@@ -54,10 +54,10 @@ class DivisionField(forms.CharField):
         return attrs
 
     def to_python(self, value):
-        value = super().to_python(value)
+        value = (value or "").strip()
         if not value:
             return None
-        code = value.rsplit("—", 1)[-1].strip()
+        code = value.rsplit("—", 1)[-1].strip()[:8]
         division = AdministrativeDivision.objects.filter(code=code).select_related("province").first()
         if division is None:
             raise ValidationError(_("Choose an administrative division from the suggestions."))
