@@ -1,0 +1,141 @@
+"""Moving a commune union with 40 descendant units in a tree of 10,000 units (issue: ≤ 100 ms on PostgreSQL,
+0 member rows written).
+
+Baseline, measured in the same run on the same database: renaming one unit through the same service layer
+(`update_unit`: one locked row read, one UPDATE, a history row and an audit row). The ratio says how much
+more a subtree move costs than the smallest audited write. Member rows written are counted from PostgreSQL's
+per-transaction statistics (pg_stat_xact_user_tables), so an UPDATE of members would show up whatever code did it.
+
+Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/doanso_bench .venv/bin/python bench/move_subtree.py
+"""
+
+import datetime
+import random
+
+from _setup import setup_database, summary, teardown_database, timed
+
+UNITS = 10_000
+MEMBERS = 100_000
+REPEAT = 30
+
+
+def build_tree(admin):
+    """10,000 units: a province, 100 communes, each with 40 descendants (8 branches × 4 groups) + spare units,
+    inserted in bulk with correct paths and one open version each (what the services would have written)."""
+    from doanso.members.models import Member, Sex
+    from doanso.org.models import Unit, UnitKind, UnitVersion
+
+    start = datetime.date(2020, 1, 1)
+    root = Unit.objects.create(code="ROOT", name="Thành đoàn", kind=UnitKind.PROVINCE, path="", active_from=start)
+    Unit.objects.filter(pk=root.pk).update(path=f"/{root.pk}/")
+    root.refresh_from_db()
+    made = 1
+    communes = []
+    next_id = root.pk + 1
+    rows = []
+    for c in range(100):
+        commune = Unit(id=next_id, code=f"C{c}", name=f"Đoàn xã {c}", kind=UnitKind.COMMUNE, parent=root,
+                       path=f"{root.path}{next_id}/", depth=1, active_from=start, search_name=f"doan xa {c}")
+        next_id += 1
+        rows.append(commune)
+        communes.append(commune)
+        for b in range(8):
+            branch = Unit(id=next_id, code=f"C{c}B{b}", name=f"Chi đoàn {c}-{b}", kind=UnitKind.BRANCH,
+                          parent=commune, path=f"{commune.path}{next_id}/", depth=2, active_from=start)
+            next_id += 1
+            rows.append(branch)
+            for g in range(4):
+                rows.append(Unit(id=next_id, code=f"C{c}B{b}G{g}", name=f"Tổ {c}-{b}-{g}", kind=UnitKind.OTHER,
+                                 parent=branch, path=f"{branch.path}{next_id}/", depth=3, active_from=start))
+                next_id += 1
+    made += len(rows)
+    while made < UNITS:
+        rows.append(Unit(id=next_id, code=f"S{made}", name=f"Đơn vị {made}", kind=UnitKind.OTHER, parent=root,
+                         path=f"{root.path}{next_id}/", depth=1, active_from=start))
+        next_id += 1
+        made += 1
+    Unit.objects.bulk_create(rows, batch_size=2000)
+    UnitVersion.objects.bulk_create(
+        [UnitVersion(unit_id=u.id, valid_from=start, change="created", code=u.code, name=u.name, kind=u.kind,
+                     parent_id=u.parent_id) for u in [root, *rows]],
+        batch_size=2000,
+    )
+    leaves = list(Unit.objects.filter(kind=UnitKind.OTHER, depth=3).values_list("id", flat=True))
+    rnd = random.Random(1)
+    Member.objects.bulk_create(
+        [Member(family_name="Nguyễn", middle_name="Văn", given_name=f"A{i}", date_of_birth=datetime.date(2000, 1, 1),
+                sex=Sex.MALE, unit_id=rnd.choice(leaves), search_name=f"a{i} van nguyen", is_sample=True)
+         for i in range(MEMBERS)],
+        batch_size=5000,
+    )
+    from django.db import connection
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT setval(pg_get_serial_sequence('org_unit', 'id'), {next_id})")
+        cursor.execute("ANALYZE")
+    return communes
+
+
+def table_writes(cursor, table):
+    cursor.execute(
+        "SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables WHERE relname = %s", [table]
+    )
+    row = cursor.fetchone()
+    return row[0] if row else 0
+
+
+def main():
+    connection = setup_database()
+    old_name = connection.settings_dict["NAME"]
+    try:
+        if connection.vendor != "postgresql":
+            raise SystemExit("This benchmark measures PostgreSQL: set DATABASE_URL=postgres://…")
+        from django.db import transaction
+
+        from doanso.accounts.models import User
+        from doanso.org import services
+        from doanso.org.models import Unit
+
+        admin = User.objects.create_superuser("bench", password="bench-password-1")  # noqa: S106
+        communes = build_tree(admin)
+        assert Unit.objects.count() == UNITS
+        moving = Unit.objects.get(pk=communes[0].pk)
+        descendants = Unit.objects.filter(path__startswith=moving.path).count() - 1
+        targets = [Unit.objects.get(pk=communes[1].pk), Unit.objects.get(pk=communes[2].pk)]
+        effective = datetime.date.today()
+        member_writes = []
+
+        def move_once(i=[0]):  # noqa: B006 — a counter across calls
+            target = targets[i[0] % 2]
+            i[0] += 1
+            with transaction.atomic(), connection.cursor() as cursor:
+                services.move_unit(moving, actor=admin, new_parent=target, effective=effective)
+                member_writes.append(table_writes(cursor, "members_member"))
+
+        def rename_once(i=[0]):  # noqa: B006
+            i[0] += 1
+            services.update_unit(targets[1], actor=admin, effective=effective, name=f"Đoàn xã đổi tên {i[0]}")
+
+        move_once(), rename_once()  # warm up caches and connections
+        moves = timed(move_once, REPEAT)
+        renames = timed(rename_once, REPEAT)
+        import statistics
+
+        ratio = statistics.median(moves) / statistics.median(renames)
+        moved = Unit.objects.get(pk=moving.pk)
+        assert Unit.objects.filter(path__startswith=moved.path).count() - 1 == descendants
+        print(f"tree: {UNITS} units, {MEMBERS} members; moving unit has {descendants} descendants")
+        print(f"move_unit (subtree of {descendants + 1}): {summary(moves)}")
+        print(f"baseline update_unit (one unit): {summary(renames)}")
+        print(f"ratio move/baseline (median): {ratio:.2f}x")
+        print(f"member rows written by {len(member_writes)} moves: {sum(member_writes)}")
+        worst = max(moves) * 1000
+        target_ok = statistics.median(moves) * 1000 <= 100 and sum(member_writes) == 0
+        print(f"target (median ≤ 100 ms, 0 member rows): {'MET' if target_ok else 'NOT MET'} (worst {worst:.1f} ms)")
+    finally:
+        from django.db import connection as conn
+
+        teardown_database(conn, old_name)
+
+
+if __name__ == "__main__":
+    main()
