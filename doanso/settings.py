@@ -127,7 +127,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "doanso"}}
     TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 if REDIS_URL:
-    INSTALLED_APPS.append("django_rq")
+    # Workers: `manage.py rqworker default --job-class django_tasks_rq.Job` (see deploy/).
+    INSTALLED_APPS += ["django_rq", "django_tasks_rq"]
 if TESTING and not env_bool("DOANSO_TEST_REAL_QUEUE"):
     # Tests run tasks inline, so a test sees the finished task without a worker.
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

@@ -251,7 +251,11 @@ def invite(request):
                     [invitation.email],
                 )
             form = InviteForm(user=request.user)
-    return render(request, "accounts/invite.html", {"form": form, "link": link})
+    return render(
+        request,
+        "accounts/invite.html",
+        {"form": form, "link": link, "invitation_days": settings.DOANSO_INVITATION_DAYS},
+    )
 
 
 class PasswordResetView(auth_views.PasswordResetView):

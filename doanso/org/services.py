@@ -14,6 +14,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Concat, Substr
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from doanso.accounts.roles import MANAGE_UNITS
 from doanso.accounts.scope import can
@@ -639,9 +640,11 @@ def dissolve_unit(unit: Unit, *, actor, effective: datetime.date | None = None, 
     if active_children:
         raise ValidationError(
             {
-                "unit": _("{unit} still has {n} active units under it: move, merge or dissolve them first.").format(
-                    unit=unit.name, n=active_children
-                )
+                "unit": ngettext(
+                    "{unit} still has {n} active unit under it: move, merge or dissolve it first.",
+                    "{unit} still has {n} active units under it: move, merge or dissolve them first.",
+                    active_children,
+                ).format(unit=unit.name, n=active_children)
             }
         )
     before = audit.snapshot(unit, AUDIT_FIELDS)
