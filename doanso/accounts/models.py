@@ -1,7 +1,7 @@
 import hashlib
 import secrets
 
-from django.contrib.auth.models import AbstractUser, UserManager
+from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -16,9 +16,8 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     # Stored in E.164 (+84…) so that "0905 123 456" and "+84905123456" are the same login.
     phone = models.CharField(_("phone"), max_length=20, null=True, blank=True, unique=True)
-    email = models.EmailField(_("e-mail"), null=True, blank=True, unique=True)
-
-    objects = UserManager()
+    # NULL rather than "" for "no e-mail", so that the unique constraint allows many users without one.
+    email = models.EmailField(_("e-mail"), null=True, blank=True, unique=True)  # type: ignore[assignment]
 
     class Meta:
         verbose_name = _("user")

@@ -32,7 +32,7 @@ def snapshot(obj: models.Model, fields: list[str]) -> dict[str, Any]:
     out = {}
     for name in fields:
         field = obj._meta.get_field(name)
-        out[name] = jsonable(getattr(obj, field.attname))
+        out[name] = jsonable(getattr(obj, getattr(field, "attname", name)))
     return out
 
 

@@ -60,7 +60,7 @@ class AdministrativeDivision(models.Model):
         verbose_name_plural = _("administrative divisions")
 
     def __str__(self):
-        if self.level == DivisionLevel.COMMUNE and self.province_id:
+        if self.level == DivisionLevel.COMMUNE and self.province is not None:
             return f"{self.name}, {self.province.name}"
         return self.name
 

@@ -409,6 +409,7 @@ def plan_merge(
             raise ValidationError({"into": _("A unit cannot be merged into itself.")})
         check_active(into, "into")
     else:
+        assert new_unit is not None
         if len(sources) < 2:
             raise ValidationError({"sources": _("Choose at least two units to merge into a new unit.")})
         new_unit.cleaned()
@@ -428,6 +429,7 @@ def plan_merge(
                     }
                 )
         anchor = into or new_parent
+        assert anchor is not None
         if anchor.path.startswith(source.path):
             field_name = "into" if into else "new_parent"
             raise ValidationError(
@@ -481,6 +483,7 @@ def merge_units(
     plan = plan_merge(sources, effective=effective, into=into, new_unit=new_unit, new_parent=new_parent)
     names = ", ".join(s.name for s in sources)
     if into is None:
+        assert new_unit is not None
         target = create_unit(
             new_unit,
             actor=actor,
