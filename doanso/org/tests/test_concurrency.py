@@ -77,9 +77,11 @@ def test_moves_in_overlapping_subtrees_keep_paths_consistent(world):
     # but every materialised path must still match the parent chain afterwards.
     for _round in range(5):
         c1, c2, b1, b3 = (Unit.objects.get(pk=u.pk) for u in (world.C1, world.C2, world.B1, world.B3))
+        target_c1 = c2 if c1.parent_id != c2.pk else world.P
+        target_b3 = b1 if b3.parent_id != b1.pk else c2
         run_together(
-            lambda: services.move_unit(c1, actor=world.admin, new_parent=c2 if c1.parent_id != c2.pk else world.P),
-            lambda: services.move_unit(b3, actor=world.admin, new_parent=b1 if b3.parent_id != b1.pk else c2),
+            lambda c1=c1, to=target_c1: services.move_unit(c1, actor=world.admin, new_parent=to),
+            lambda b3=b3, to=target_b3: services.move_unit(b3, actor=world.admin, new_parent=to),
         )
         for unit in Unit.objects.select_related("parent"):
             assert unit.path == f"{unit.parent.path if unit.parent else '/'}{unit.pk}/", unit.code
