@@ -55,3 +55,24 @@ def test_dates_are_shown_dd_mm_yyyy(client, world, login):
     login(client, world.admin)
     html = client.get(reverse("org:unit_detail", args=[world.C1.pk])).content.decode()
     assert "01/01/2020" in html
+
+
+def test_500_page_is_bilingual_and_needs_no_database(rf):
+    from doanso.core.views import error_500
+
+    response = error_500(rf.get("/"))
+    html = response.content.decode()
+    assert response.status_code == 500
+    assert "Đã xảy ra lỗi" in html and "Something went wrong" in html
+
+
+def test_403_page_is_vietnamese(rf):
+    from django.contrib.auth.models import AnonymousUser
+
+    from doanso.core.views import error_403
+
+    request = rf.get("/")
+    request.user = AnonymousUser()
+    response = error_403(request)
+    assert response.status_code == 403
+    assert "Không có quyền" in response.content.decode()
