@@ -14,8 +14,8 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 
 
 def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
+    value = os.environ.get(name, "").strip()
+    if not value:  # unset or empty: the default, so "VAR=" cannot switch a safety default off
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
@@ -99,7 +99,11 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------------------------
 DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE", 60)))}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("CONN_MAX_AGE") or 60), conn_health_checks=True
+    )
+}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
@@ -122,6 +126,8 @@ if REDIS_URL:
     }
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": 3600}}
+    # django-tasks-rq jobs need their own job class in the worker, whoever starts it.
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
     TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "doanso"}}
@@ -159,6 +165,8 @@ AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_VERBOSE = False
+# Behind nginx on a unix socket REMOTE_ADDR is empty: use the same client address as the audit log (X-Real-IP).
+AXES_CLIENT_IP_CALLABLE = "doanso.core.middleware.client_ip"
 
 OTP_TOTP_ISSUER = "Đoàn Số"
 # Platform administrators must use a second factor; set to 0 only on a throw-away demo machine.
@@ -176,10 +184,11 @@ if EMAIL_URL.startswith("smtp"):
             "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "OPTIONS": {
                 "host": _mail.hostname or "localhost",
-                "port": _mail.port or 587,
+                "port": _mail.port or (465 if EMAIL_URL.startswith("smtps") else 587),
                 "username": unquote(_mail.username or ""),
                 "password": unquote(_mail.password or ""),
                 "use_tls": EMAIL_URL.startswith("smtp+tls"),
+                "use_ssl": EMAIL_URL.startswith("smtps"),
             },
         }
     }
@@ -203,8 +212,12 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "var" / "static"))
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "var" / "media"))
+# Files with personal data (export results, error reports) live outside MEDIA_ROOT, so the web server never
+# serves them; views hand them out after a permission check.
+PRIVATE_ROOT = Path(os.environ.get("PRIVATE_ROOT", BASE_DIR / "var" / "private"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": PRIVATE_ROOT}},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG or TESTING
@@ -218,6 +231,10 @@ SESSION_COOKIE_SECURE = env_bool("HTTPS", False)
 CSRF_COOKIE_SECURE = env_bool("HTTPS", False)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("HTTPS", False) else None
 SECURE_CONTENT_TYPE_NOSNIFF = True
+if env_bool("HTTPS", False):
+    SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS") or 31536000)
+# nginx redirects HTTP to HTTPS (deploy/nginx.conf), so Django does not.
+SILENCED_SYSTEM_CHECKS = ["security.W008"]
 X_FRAME_OPTIONS = "DENY"
 SECURE_CSP = {
     "default-src": ["'self'"],

@@ -26,6 +26,12 @@ class User(AbstractUser):
     def __str__(self):
         return self.full_name or self.email or self.phone or self.username
 
+    def save(self, *args, **kwargs):
+        # "" would collide in the unique columns (createsuperuser leaves e-mail blank): no value is NULL.
+        self.email = self.email or None
+        self.phone = self.phone or None
+        super().save(*args, **kwargs)
+
     @property
     def is_platform_admin(self) -> bool:
         return self.is_superuser

@@ -103,6 +103,13 @@ class AccessRecord(AppendOnlyModel):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.purpose} {self.object_type}"
 
 
+def private_storage():
+    """Storage outside MEDIA_ROOT for files that hold personal data; see settings.PRIVATE_ROOT."""
+    from django.core.files.storage import storages
+
+    return storages["private"]
+
+
 class TaskRun(models.Model):
     """What a person sees of a background task: status, a progress bar, the result and an error report.
 
@@ -129,9 +136,9 @@ class TaskRun(models.Model):
     total = models.PositiveIntegerField(_("total"), default=0)
     message = models.CharField(_("message"), max_length=500, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
-    result_file = models.FileField(_("result file"), upload_to="tasks/%Y/%m/", blank=True)
+    result_file = models.FileField(_("result file"), upload_to="tasks/%Y/%m/", storage=private_storage, blank=True)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
-    error_report = models.FileField(_("error report"), upload_to="tasks/%Y/%m/", blank=True)
+    error_report = models.FileField(_("error report"), upload_to="tasks/%Y/%m/", storage=private_storage, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import division_views, views
 
 app_name = "org"
 urlpatterns = [
@@ -8,6 +8,8 @@ urlpatterns = [
     path("theo-ngay/", views.tree_as_of, name="tree_as_of"),
     path("goi-y/", views.unit_suggest, name="unit_suggest"),
     path("dia-ban/goi-y/", views.division_suggest, name="division_suggest"),
+    path("dia-ban/chuyen-doi/", division_views.division_convert, name="division_convert"),
+    path("dia-ban/tra-cuu/", division_views.division_lookup, name="division_lookup"),
     path("<int:pk>/", views.unit_detail, name="unit_detail"),
     path("<int:pk>/cay/", views.tree_children, name="tree_children"),
     path("<int:pk>/lich-su/", views.unit_history, name="unit_history"),

@@ -10,7 +10,6 @@ from doanso.accounts.roles import MANAGE_UNITS, RUN_TASKS, VIEW_UNITS
 from doanso.accounts.scope import can
 from doanso.core.forms import add_service_errors
 from doanso.core.tasks import start_task
-from doanso.core.text import fold
 
 from . import selectors, services
 from .forms import (
@@ -23,7 +22,8 @@ from .forms import (
     UnitCreateForm,
     UnitEditForm,
 )
-from .models import AdministrativeDivision, DivisionLevel, Twinning, Unit
+from .divisions import search_divisions
+from .models import Twinning, Unit
 
 
 def get_unit(request, pk, action: str = VIEW_UNITS) -> Unit:
@@ -62,15 +62,9 @@ def unit_suggest(request):
 
 @login_required
 def division_suggest(request):
-    words = fold(request.GET.get("q", "")).split()
-    divisions = AdministrativeDivision.objects.none()
-    if words:
-        divisions = AdministrativeDivision.objects.select_related("province")
-        for word in words[:5]:
-            divisions = divisions.filter(search_name__contains=word)
-        divisions = divisions.order_by("level", "search_name")[:15]
+    """Suggestions for the division picker: options of a <datalist>, "Name, Province — CODE"."""
     return render(
-        request, "org/partials/division_options.html", {"divisions": divisions, "commune": DivisionLevel.COMMUNE}
+        request, "org/partials/division_options.html", {"divisions": search_divisions(request.GET.get("q", ""))}
     )
 
 

@@ -9,6 +9,10 @@ ROUTES = {
     "org:tree_as_of": LOGGED_IN,
     "org:unit_suggest": Route(expect=(LOGIN, 200, 200, 200, 200), query={"q": "hoa"}),
     "org:division_suggest": Route(expect=(LOGIN, 200, 200, 200, 200), query={"q": "hai chau"}),
+    "org:division_convert": Route(
+        expect=(LOGIN, 200, 200, 200, 200), query={"province": "Quảng Nam", "district": "Nam Giang", "commune": "Cà Dy"}
+    ),
+    "org:division_lookup": Route(expect=(LOGIN, 200, 200, 200, 200), query={"q": "hai chau"}),
     "org:unit_detail": Route(expect=UNIT_PAGE, kwargs=C1),
     "org:tree_children": Route(expect=UNIT_PAGE, kwargs=C1),
     "org:unit_history": Route(expect=UNIT_PAGE, kwargs=C1),
