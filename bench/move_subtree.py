@@ -95,7 +95,7 @@ def main():
         from doanso.org import services
         from doanso.org.models import Unit
 
-        admin = User.objects.create_superuser("bench", password="bench-password-1")  # noqa: S106
+        admin = User.objects.create_superuser("bench", password="bench-password-1")
         communes = build_tree(admin)
         assert Unit.objects.count() == UNITS
         moving = Unit.objects.get(pk=communes[0].pk)

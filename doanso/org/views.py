@@ -12,6 +12,7 @@ from doanso.core.forms import add_service_errors
 from doanso.core.tasks import start_task
 
 from . import selectors, services
+from .divisions import search_divisions
 from .forms import (
     AsOfForm,
     DissolveForm,
@@ -22,7 +23,6 @@ from .forms import (
     UnitCreateForm,
     UnitEditForm,
 )
-from .divisions import search_divisions
 from .models import Twinning, Unit
 
 
