@@ -34,41 +34,99 @@ def build_tree(admin):
     next_id = root.pk + 1
     rows = []
     for c in range(100):
-        commune = Unit(id=next_id, code=f"C{c}", name=f"Đoàn xã {c}", kind=UnitKind.COMMUNE, parent=root,
-                       path=f"{root.path}{next_id}/", depth=1, active_from=start, search_name=f"doan xa {c}")
+        commune = Unit(
+            id=next_id,
+            code=f"C{c}",
+            name=f"Đoàn xã {c}",
+            kind=UnitKind.COMMUNE,
+            parent=root,
+            path=f"{root.path}{next_id}/",
+            depth=1,
+            active_from=start,
+            search_name=f"doan xa {c}",
+        )
         next_id += 1
         rows.append(commune)
         communes.append(commune)
         for b in range(8):
-            branch = Unit(id=next_id, code=f"C{c}B{b}", name=f"Chi đoàn {c}-{b}", kind=UnitKind.BRANCH,
-                          parent=commune, path=f"{commune.path}{next_id}/", depth=2, active_from=start)
+            branch = Unit(
+                id=next_id,
+                code=f"C{c}B{b}",
+                name=f"Chi đoàn {c}-{b}",
+                kind=UnitKind.BRANCH,
+                parent=commune,
+                path=f"{commune.path}{next_id}/",
+                depth=2,
+                active_from=start,
+            )
             next_id += 1
             rows.append(branch)
             for g in range(4):
-                rows.append(Unit(id=next_id, code=f"C{c}B{b}G{g}", name=f"Tổ {c}-{b}-{g}", kind=UnitKind.OTHER,
-                                 parent=branch, path=f"{branch.path}{next_id}/", depth=3, active_from=start))
+                rows.append(
+                    Unit(
+                        id=next_id,
+                        code=f"C{c}B{b}G{g}",
+                        name=f"Tổ {c}-{b}-{g}",
+                        kind=UnitKind.OTHER,
+                        parent=branch,
+                        path=f"{branch.path}{next_id}/",
+                        depth=3,
+                        active_from=start,
+                    )
+                )
                 next_id += 1
     made += len(rows)
     while made < UNITS:
-        rows.append(Unit(id=next_id, code=f"S{made}", name=f"Đơn vị {made}", kind=UnitKind.OTHER, parent=root,
-                         path=f"{root.path}{next_id}/", depth=1, active_from=start))
+        rows.append(
+            Unit(
+                id=next_id,
+                code=f"S{made}",
+                name=f"Đơn vị {made}",
+                kind=UnitKind.OTHER,
+                parent=root,
+                path=f"{root.path}{next_id}/",
+                depth=1,
+                active_from=start,
+            )
+        )
         next_id += 1
         made += 1
     Unit.objects.bulk_create(rows, batch_size=2000)
     UnitVersion.objects.bulk_create(
-        [UnitVersion(unit_id=u.id, valid_from=start, change="created", code=u.code, name=u.name, kind=u.kind,
-                     parent_id=u.parent_id) for u in [root, *rows]],
+        [
+            UnitVersion(
+                unit_id=u.id,
+                valid_from=start,
+                change="created",
+                code=u.code,
+                name=u.name,
+                kind=u.kind,
+                parent_id=u.parent_id,
+            )
+            for u in [root, *rows]
+        ],
         batch_size=2000,
     )
     leaves = list(Unit.objects.filter(kind=UnitKind.OTHER, depth=3).values_list("id", flat=True))
     rnd = random.Random(1)
     Member.objects.bulk_create(
-        [Member(family_name="Nguyễn", middle_name="Văn", given_name=f"A{i}", date_of_birth=datetime.date(2000, 1, 1),
-                sex=Sex.MALE, unit_id=rnd.choice(leaves), search_name=f"a{i} van nguyen", is_sample=True)
-         for i in range(MEMBERS)],
+        [
+            Member(
+                family_name="Nguyễn",
+                middle_name="Văn",
+                given_name=f"A{i}",
+                date_of_birth=datetime.date(2000, 1, 1),
+                sex=Sex.MALE,
+                unit_id=rnd.choice(leaves),
+                search_name=f"a{i} van nguyen",
+                is_sample=True,
+            )
+            for i in range(MEMBERS)
+        ],
         batch_size=5000,
     )
     from django.db import connection
+
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT setval(pg_get_serial_sequence('org_unit', 'id'), {next_id})")
         cursor.execute("ANALYZE")
@@ -76,9 +134,7 @@ def build_tree(admin):
 
 
 def table_writes(cursor, table):
-    cursor.execute(
-        "SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables WHERE relname = %s", [table]
-    )
+    cursor.execute("SELECT n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables WHERE relname = %s", [table])
     row = cursor.fetchone()
     return row[0] if row else 0
 
