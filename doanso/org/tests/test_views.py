@@ -25,8 +25,10 @@ def test_move_shows_a_preview_then_moves(client, world):
 
 def test_move_form_reports_a_descendant_target_at_the_field(client, world):
     client.force_login(world.manager_P)
-    response = client.post(reverse("org:unit_move", args=[world.C1.pk]),
-                           {"new_parent": world.B1.code, "effective": "01/07/2025", "confirm": "1"})
+    response = client.post(
+        reverse("org:unit_move", args=[world.C1.pk]),
+        {"new_parent": world.B1.code, "effective": "01/07/2025", "confirm": "1"},
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["new_parent"]
     assert Unit.objects.get(pk=world.C1.pk).parent == world.P
@@ -34,8 +36,10 @@ def test_move_form_reports_a_descendant_target_at_the_field(client, world):
 
 def test_move_form_rejects_a_forged_code_from_another_subtree(client, world):
     client.force_login(world.manager_C1)
-    response = client.post(reverse("org:unit_move", args=[world.B1.pk]),
-                           {"new_parent": world.C2.code, "effective": "01/07/2025", "confirm": "1"})
+    response = client.post(
+        reverse("org:unit_move", args=[world.B1.pk]),
+        {"new_parent": world.C2.code, "effective": "01/07/2025", "confirm": "1"},
+    )
     assert response.status_code == 200
     assert "C2" in response.context["form"].errors["new_parent"][0]
     assert Unit.objects.get(pk=world.B1.pk).parent == world.C1
@@ -44,8 +48,10 @@ def test_move_form_rejects_a_forged_code_from_another_subtree(client, world):
 @pytest.mark.parametrize("bad_date", ["31/02/2025", "2025-13-01", "hôm qua", ""])
 def test_move_form_rejects_bad_dates(client, world, bad_date):
     client.force_login(world.manager_P)
-    response = client.post(reverse("org:unit_move", args=[world.B1.pk]),
-                           {"new_parent": world.C2.code, "effective": bad_date, "confirm": "1"})
+    response = client.post(
+        reverse("org:unit_move", args=[world.B1.pk]),
+        {"new_parent": world.C2.code, "effective": bad_date, "confirm": "1"},
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["effective"]
     assert Unit.objects.get(pk=world.B1.pk).parent == world.C1
@@ -65,8 +71,10 @@ def test_merge_through_the_form(client, world):
 
 def test_merge_into_itself_through_the_form_is_refused(client, world):
     client.force_login(world.manager_P)
-    response = client.post(reverse("org:unit_merge", args=[world.C1.pk]),
-                           {"mode": "into", "into": world.C1.code, "effective": "01/07/2025", "confirm": "1"})
+    response = client.post(
+        reverse("org:unit_merge", args=[world.C1.pk]),
+        {"mode": "into", "into": world.C1.code, "effective": "01/07/2025", "confirm": "1"},
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["into"]
     assert Unit.objects.get(pk=world.C1.pk).active_to is None
@@ -74,8 +82,10 @@ def test_merge_into_itself_through_the_form_is_refused(client, world):
 
 def test_create_form_reports_duplicate_code(client, world):
     client.force_login(world.manager_C1)
-    response = client.post(reverse("org:unit_create", args=[world.C1.pk]), {
-        "code": "b1", "name": "Chi đoàn mới", "kind": UnitKind.BRANCH, "org": "doan", "active_from": "01/01/2024"})
+    response = client.post(
+        reverse("org:unit_create", args=[world.C1.pk]),
+        {"code": "b1", "name": "Chi đoàn mới", "kind": UnitKind.BRANCH, "org": "doan", "active_from": "01/01/2024"},
+    )
     assert response.status_code == 200
     assert response.context["form"].errors["code"]
     assert Unit.objects.filter(name="Chi đoàn mới").count() == 0
@@ -84,10 +94,20 @@ def test_create_form_reports_duplicate_code(client, world):
 def test_split_through_the_form(client, world):
     client.force_login(world.manager_P)
     url = reverse("org:unit_split", args=[world.C1.pk])
-    data = {"part-TOTAL_FORMS": "2", "part-INITIAL_FORMS": "0", "part-MIN_NUM_FORMS": "1", "part-MAX_NUM_FORMS": "6",
-            "part-0-code": "C1B", "part-0-name": "Đoàn xã Mới", "part-0-kind": "commune",
-            "part-0-children": [world.B2.pk], "part-1-code": "", "part-1-name": "", "part-1-kind": "commune",
-            "effective": "01/07/2025"}
+    data = {
+        "part-TOTAL_FORMS": "2",
+        "part-INITIAL_FORMS": "0",
+        "part-MIN_NUM_FORMS": "1",
+        "part-MAX_NUM_FORMS": "6",
+        "part-0-code": "C1B",
+        "part-0-name": "Đoàn xã Mới",
+        "part-0-kind": "commune",
+        "part-0-children": [world.B2.pk],
+        "part-1-code": "",
+        "part-1-name": "",
+        "part-1-kind": "commune",
+        "effective": "01/07/2025",
+    }
     preview = client.post(url, data)
     assert preview.status_code == 200 and preview.context["plan"]
     done = client.post(url, {**data, "confirm": "1"})
@@ -126,8 +146,9 @@ def test_unit_page_query_count_does_not_grow_with_the_tree(client, world, make_u
 
 def test_tree_search_ignores_diacritics(client, world):
     client.force_login(world.manager_P)
-    response = client.get(reverse("org:tree"), {"q": "hai chau"}, headers={"HX-Request": "true",
-                                                                       "HX-Target": "unit-search-results"})
+    response = client.get(
+        reverse("org:tree"), {"q": "hai chau"}, headers={"HX-Request": "true", "HX-Target": "unit-search-results"}
+    )
     assert "Đoàn phường Hải Châu" in response.content.decode()
     assert "<html" not in response.content.decode()
 
@@ -135,8 +156,9 @@ def test_tree_search_ignores_diacritics(client, world):
 def test_tree_as_of_a_date_shows_former_names(client, world):
     from doanso.org import services
 
-    services.update_unit(world.C1, actor=world.admin, name="Đoàn xã Hòa Vang Mới",
-                         effective=__import__("datetime").date(2025, 7, 1))
+    services.update_unit(
+        world.C1, actor=world.admin, name="Đoàn xã Hòa Vang Mới", effective=__import__("datetime").date(2025, 7, 1)
+    )
     client.force_login(world.manager_P)
     html = client.get(reverse("org:tree_as_of"), {"on": "01/01/2025"}).content.decode()
     assert "Đoàn xã Hòa Vang<" in html or "Đoàn xã Hòa Vang</a>" in html
