@@ -332,3 +332,26 @@ def test_search_ignores_diacritics(world):
     assert [u.code for u in selectors.search(world.admin, "hoa vang")] == ["C1"]
     assert [u.code for u in selectors.search(world.admin, "HÒA VANG")] == ["C1"]
     assert [u.code for u in selectors.search(world.manager_C2, "hoa vang")] == []
+
+
+def test_create_root_unit_command(make_user):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    admin = make_user(superuser=True, username="root-admin")
+    out = StringIO()
+    call_command(
+        "create_root_unit", code="td-dn", name="Thành đoàn Đà Nẵng", division="48", actor="root-admin", stdout=out
+    )
+    unit = Unit.objects.get(code="TD-DN")
+    assert (unit.parent, unit.kind, unit.division.name, unit.path) == (
+        None,
+        "province",
+        "Thành phố Đà Nẵng",
+        f"/{unit.pk}/",
+    )
+    assert AuditRecord.objects.filter(action="org.unit.create", actor=admin).count() == 1
+    with pytest.raises(CommandError):
+        call_command("create_root_unit", code="TD-DN", name="X", actor="root-admin")
+    assert Unit.objects.count() == 1
