@@ -89,7 +89,8 @@ def check_active(unit: Unit, field_name: str, on: datetime.date | None = None) -
 
 
 def check_code_free(code: str, exclude_pk: int | None = None) -> None:
-    qs = Unit.objects.filter(code__iexact=code)
+    # Codes are stored upper-cased (UnitData.cleaned), so an exact match uses the unique index.
+    qs = Unit.objects.filter(code=code.upper())
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     if qs.exists():
@@ -99,8 +100,8 @@ def check_code_free(code: str, exclude_pk: int | None = None) -> None:
 def open_version(unit: Unit, valid_from: datetime.date, change: str, note: str = "", related=None) -> UnitVersion:
     """Close the unit's open version at ``valid_from`` and open one that copies its current attributes.
 
-    A change on the same day as the open version replaces that version's attributes instead, so two edits
-    on one day do not leave a zero-length version behind.
+    A second change of the same kind on the same day (two renames) updates that version instead, so it does not
+    leave a zero-length version behind; a different change (a rename then a move) keeps both in the history.
     """
     current = UnitVersion.objects.filter(unit=unit, valid_to__isnull=True).first()
     attrs = {
@@ -110,11 +111,7 @@ def open_version(unit: Unit, valid_from: datetime.date, change: str, note: str =
         "kind": unit.kind,
         "parent_id": unit.parent_id,
     }
-    if (
-        current
-        and current.valid_from == valid_from
-        and change in (UnitVersion.Change.RENAMED, UnitVersion.Change.UPDATED, UnitVersion.Change.MOVED)
-    ):
+    if current and current.valid_from == valid_from and current.change == change:
         for key, value in attrs.items():
             setattr(current, key, value)
         current.note = "; ".join(filter(None, [current.note, note]))[:500]

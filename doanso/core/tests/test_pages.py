@@ -19,7 +19,7 @@ def test_home_page_is_public_and_vietnamese(client):
     response = client.get("/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert '<html lang="vi">' in html
+    assert '<html lang="vi"' in html
     assert "Đăng nhập" in html
 
 
