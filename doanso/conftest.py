@@ -34,21 +34,13 @@ def make_unit():
 
 @pytest.fixture
 def make_user(db):
-    from doanso.accounts.models import RoleAssignment, User
-
-    counter = {"n": 0}
+    """A user (password ``accounts.tests.factories.PASSWORD``), with a role at a unit when asked."""
+    from doanso.accounts.tests.factories import RoleAssignmentFactory, UserFactory
 
     def make(role=None, unit=None, superuser=False, **fields):
-        counter["n"] += 1
-        n = counter["n"]
-        fields.setdefault("username", f"user{n}")
-        fields.setdefault("full_name", f"Người dùng {n}")
-        fields.setdefault("email", f"user{n}@example.vn")
-        user = User(is_superuser=superuser, is_staff=superuser, **fields)
-        user.set_password("mat-khau-demo-2025")
-        user.save()
+        user = UserFactory(is_superuser=superuser, is_staff=superuser, **fields)
         if role:
-            RoleAssignment.objects.create(user=user, role=role, unit=unit)
+            RoleAssignmentFactory(user=user, role=role, unit=unit)
         return user
 
     return make
