@@ -47,11 +47,10 @@ def test_login_by_phone_then_logout(login_page, live_server, world, make_user):
     expect(page.get_by_role("heading", level=1)).to_have_text("Xin chào, Trần Thị Bích")
     expect(page.get_by_role("main").get_by_role("link", name="Đoàn xã Hòa Vang")).to_be_visible()
     assert signed_in_user_ids() == [cadre.pk]
-    print(page.get_by_role("navigation", name="Điều hướng chính").aria_snapshot())
 
     page.get_by_role("navigation", name="Điều hướng chính").get_by_role("button", name="Đăng xuất").click()
     expect(page).to_have_url(live_server.url + "/")
-    expect(page.get_by_role("main").get_by_role("link", name="Đăng nhập")).to_be_visible()
+    expect(page.get_by_role("main").get_by_role("button", name="Đăng nhập")).to_be_visible()
     assert signed_in_user_ids() == []
     page.goto(live_server.url + "/tong-quan/")
     expect(page).to_have_url(re.compile(r"/tai-khoan/dang-nhap/\?next=/tong-quan/$"))

@@ -1,8 +1,24 @@
 // Small behaviours that the server-rendered pages share. No framework: htmx does the requests.
+// The navigation menu is a <details>: a ☰ button on a phone, always open as a row of links on a wide screen
+// (CSS shows it there too, through ::details-content; this covers browsers without that).
+const wideScreen = window.matchMedia("(min-width: 1200px)");
+function syncMenu() {
+  const menu = document.querySelector("details.nav-menu");
+  if (menu) menu.open = wideScreen.matches;
+}
+document.addEventListener("DOMContentLoaded", syncMenu);
+wideScreen.addEventListener("change", syncMenu);
 document.addEventListener("click", (event) => {
-  // Close the navigation menu when a link inside it is followed or when clicking outside it.
+  // On a phone, close the menu when clicking outside it.
   const menu = document.querySelector("details.nav-menu[open]");
-  if (menu && !menu.contains(event.target)) menu.removeAttribute("open");
+  if (menu && !wideScreen.matches && !menu.contains(event.target)) menu.open = false;
+});
+document.addEventListener("keydown", (event) => {
+  // Escape closes the phone menu and gives the focus back to its button.
+  const menu = document.querySelector("details.nav-menu[open]");
+  if (event.key !== "Escape" || !menu || wideScreen.matches) return;
+  menu.open = false;
+  menu.querySelector("summary").focus();
 });
 document.addEventListener("submit", (event) => {
   // A double click must not send a form twice: disable its buttons until the page changes.
