@@ -3,19 +3,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from doanso.accounts.roles import VIEW_AUDIT
+from doanso.org.forms import UnitCodeField
 from doanso.org.models import Unit
 
-
-class DateInput(forms.DateInput):
-    """A text box for dd/mm/yyyy: cheap phones handle it better than a native date picker in Vietnamese."""
-
-    def __init__(self, attrs=None):
-        defaults = {"placeholder": "dd/mm/yyyy", "inputmode": "numeric", "autocomplete": "off"}
-        super().__init__(attrs={**defaults, **(attrs or {})}, format="%d/%m/%Y")
+from .widgets import DateInput
 
 
 class AuditFilterForm(forms.Form):
-    unit = forms.ModelChoiceField(label=_("Unit (and its subtree)"), queryset=Unit.objects.none(), required=False)
+    unit = UnitCodeField(label=_("Unit (and its subtree)"), required=False)
     action = forms.CharField(label=_("Action"), required=False)
     actor = forms.CharField(label=_("Actor"), required=False)
     since = forms.DateField(label=_("From"), required=False, widget=DateInput())
@@ -23,7 +18,7 @@ class AuditFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = Unit.objects.restrict(user, VIEW_AUDIT).order_by("path")
+        self.fields["unit"].queryset = Unit.objects.restrict(user, VIEW_AUDIT)
 
     def clean(self):
         data = super().clean()

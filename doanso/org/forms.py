@@ -4,8 +4,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from doanso.accounts.roles import MANAGE_UNITS
-from doanso.core.forms import DateInput
 from doanso.core.text import nfc
+from doanso.core.widgets import DateInput
 
 from .models import AdministrativeDivision, AreaType, Organisation, Unit, UnitKind
 

@@ -187,22 +187,10 @@ class UnitData:
 # --- create ---------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def create_unit(
-    data: UnitData,
-    *,
-    actor,
-    parent: Unit | None,
-    active_from: datetime.date | None = None,
-    note: str = "",
-    _skip_checks: bool = False,
-) -> Unit:
+def check_create(data: UnitData, parent: Unit | None, active_from: datetime.date) -> None:
+    """Validate a new unit without writing (also the form's preview)."""
     data.cleaned()
-    active_from = active_from or timezone.localdate()
-    require(actor, MANAGE_UNITS, parent)
-    lock_tree()
     if parent is not None:
-        parent = fresh(parent)
         check_active(parent, "parent")
         if active_from < parent.active_from:
             raise ValidationError(
@@ -213,6 +201,22 @@ def create_unit(
                 }
             )
     check_code_free(data.code)
+
+
+@transaction.atomic
+def create_unit(
+    data: UnitData,
+    *,
+    actor,
+    parent: Unit | None,
+    active_from: datetime.date | None = None,
+    note: str = "",
+) -> Unit:
+    active_from = active_from or timezone.localdate()
+    require(actor, MANAGE_UNITS, parent)
+    lock_tree()
+    parent = fresh(parent) if parent is not None else None
+    check_create(data, parent, active_from)
     unit = Unit(
         code=data.code,
         name=data.name,
@@ -248,6 +252,22 @@ def create_unit(
 # --- rename and other details -------------------------------------------------------------------------------
 
 
+EDITABLE = ("code", "name", "short_name", "kind", "org", "area_type", "division")
+
+
+def plan_update(unit: Unit, effective: datetime.date, **changes) -> UnitData:
+    """Validate changes to a unit without writing; returns the unit's data after them (the form's preview)."""
+    unknown = set(changes) - set(EDITABLE)
+    if unknown:
+        raise TypeError(f"update_unit() cannot change {sorted(unknown)}")
+    check_active(unit, "name")
+    check_effective(effective, unit)
+    data = UnitData(**{key: changes.get(key, getattr(unit, key)) for key in EDITABLE}).cleaned()
+    if data.code != unit.code:
+        check_code_free(data.code, exclude_pk=unit.pk)
+    return data
+
+
 @transaction.atomic
 def update_unit(unit: Unit, *, actor, effective: datetime.date | None = None, note: str = "", **changes) -> Unit:
     """Rename a unit or change its code, kind, organisation, area type or administrative division.
@@ -258,24 +278,8 @@ def update_unit(unit: Unit, *, actor, effective: datetime.date | None = None, no
     require(actor, MANAGE_UNITS, unit)
     effective = effective or timezone.localdate()
     unit = fresh(unit)
-    check_active(unit, "name")
-    check_effective(effective, unit)
     before = audit.snapshot(unit, AUDIT_FIELDS)
-    allowed = {"code", "name", "short_name", "kind", "org", "area_type", "division"}
-    unknown = set(changes) - allowed
-    if unknown:
-        raise TypeError(f"update_unit() cannot change {sorted(unknown)}")
-    data = UnitData(
-        code=changes.get("code", unit.code),
-        name=changes.get("name", unit.name),
-        kind=changes.get("kind", unit.kind),
-        short_name=changes.get("short_name", unit.short_name),
-        org=changes.get("org", unit.org),
-        area_type=changes.get("area_type", unit.area_type),
-        division=changes.get("division", unit.division),
-    ).cleaned()
-    if data.code != unit.code:
-        check_code_free(data.code, exclude_pk=unit.pk)
+    data = plan_update(unit, effective, **changes)
     historical = (data.code, data.name, data.short_name, data.kind) != (
         unit.code,
         unit.name,
@@ -283,7 +287,7 @@ def update_unit(unit: Unit, *, actor, effective: datetime.date | None = None, no
         unit.kind,
     )
     renamed = (data.name, data.short_name) != (unit.name, unit.short_name)
-    for key in allowed:
+    for key in EDITABLE:
         setattr(unit, key, getattr(data, key))
     unit.refresh_search()
     unit.save()
@@ -624,12 +628,19 @@ def split_unit(
 # --- dissolve -------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def dissolve_unit(unit: Unit, *, actor, effective: datetime.date | None = None, reason: str = "") -> Unit:
-    effective = effective or timezone.localdate()
-    require(actor, MANAGE_UNITS, unit)
-    lock_tree()
-    unit = fresh(unit)
+@dataclass
+class DissolvePlan:
+    unit: Unit
+    effective: datetime.date
+    twinnings: int
+    roles: int
+
+
+def plan_dissolve(unit: Unit, effective: datetime.date, reason: str) -> DissolvePlan:
+    """Validate a dissolution and say what it ends, without writing (the form's preview)."""
+    from doanso.accounts.models import RoleAssignment
+    from doanso.members.models import Member, MemberStatus
+
     check_active(unit, "unit")
     check_effective(effective, unit)
     if unit.parent_id is None:
@@ -647,6 +658,33 @@ def dissolve_unit(unit: Unit, *, actor, effective: datetime.date | None = None, 
                 ).format(unit=unit.name, n=active_children)
             }
         )
+    # A member's file must always be somewhere active: members go first (transfer, or merge the unit instead).
+    members = Member.objects.filter(unit=unit, status=MemberStatus.ACTIVE).count()
+    if members:
+        raise ValidationError(
+            {
+                "unit": ngettext(
+                    "{unit} still has {n} member: transfer them or merge the unit instead.",
+                    "{unit} still has {n} members: transfer them or merge the unit instead.",
+                    members,
+                ).format(unit=unit.name, n=members)
+            }
+        )
+    return DissolvePlan(
+        unit=unit,
+        effective=effective,
+        twinnings=Twinning.objects.filter(Q(first=unit) | Q(second=unit), until__isnull=True).count(),
+        roles=RoleAssignment.objects.filter(unit=unit).count(),
+    )
+
+
+@transaction.atomic
+def dissolve_unit(unit: Unit, *, actor, effective: datetime.date | None = None, reason: str = "") -> Unit:
+    effective = effective or timezone.localdate()
+    require(actor, MANAGE_UNITS, unit)
+    lock_tree()
+    unit = fresh(unit)
+    plan_dissolve(unit, effective, reason)
     before = audit.snapshot(unit, AUDIT_FIELDS)
     unit.active_to = effective
     unit.save(update_fields=["active_to", "updated_at"])
@@ -666,11 +704,8 @@ def dissolve_unit(unit: Unit, *, actor, effective: datetime.date | None = None, 
 # --- twinning -------------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
-def twin_units(a: Unit, b: Unit, *, actor, since: datetime.date | None = None, note: str = "") -> Twinning:
-    """Pair two units (kết nghĩa). The actor manages ``a``; ``b`` may be anywhere in the province."""
-    since = since or timezone.localdate()
-    require(actor, MANAGE_UNITS, a)
+def check_twin(a: Unit, b: Unit, since: datetime.date) -> None:
+    """Validate a twinning without writing (also the form's preview)."""
     if a.pk == b.pk:
         raise ValidationError({"other": _("A unit cannot be twinned with itself.")})
     check_active(a, "unit")
@@ -680,6 +715,15 @@ def twin_units(a: Unit, b: Unit, *, actor, since: datetime.date | None = None, n
     first, second = sorted([a, b], key=lambda u: u.pk)
     if Twinning.objects.filter(first=first, second=second, until__isnull=True).exists():
         raise ValidationError({"other": _("{a} and {b} are already twinned.").format(a=a.name, b=b.name)})
+
+
+@transaction.atomic
+def twin_units(a: Unit, b: Unit, *, actor, since: datetime.date | None = None, note: str = "") -> Twinning:
+    """Pair two units (kết nghĩa). The actor manages ``a``; ``b`` may be anywhere in the province."""
+    since = since or timezone.localdate()
+    require(actor, MANAGE_UNITS, a)
+    check_twin(a, b, since)
+    first, second = sorted([a, b], key=lambda u: u.pk)
     twinning = Twinning.objects.create(first=first, second=second, since=since, note=nfc(note))
     audit.record(
         actor=actor,

@@ -51,5 +51,6 @@ def export_units(progress: Progress, *, unit_id: int) -> dict:
             ]
         )
         progress.advance(done)
+    progress.advance(total, message=_("Wrote {n} units.").format(n=total))
     progress.attach_result(f"don-vi-{root.code}.csv", ("\ufeff" + buffer.getvalue()).encode("utf-8"))
     return {_("Units"): total}

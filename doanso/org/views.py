@@ -4,12 +4,14 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from doanso.accounts.roles import MANAGE_UNITS, RUN_TASKS, VIEW_UNITS
 from doanso.accounts.scope import can
 from doanso.core.forms import add_service_errors
 from doanso.core.tasks import start_task
+from doanso.members.models import Member, MemberStatus
 
 from . import selectors, services
 from .divisions import search_divisions
@@ -23,7 +25,7 @@ from .forms import (
     UnitCreateForm,
     UnitEditForm,
 )
-from .models import Twinning, Unit
+from .models import Twinning, Unit, UnitKind
 
 
 def get_unit(request, pk, action: str = VIEW_UNITS) -> Unit:
@@ -80,7 +82,11 @@ def unit_detail(request, pk):
         "twinnings": twinnings.select_related("first", "second").order_by("-since"),
         "can_manage": can(request.user, MANAGE_UNITS, unit),
         "can_export": can(request.user, RUN_TASKS, unit),
-        "descendant_count": Unit.objects.filter(path__startswith=unit.path, active_to__isnull=True).count() - 1,
+        "descendant_count": Unit.objects.filter(path__startswith=unit.path, active_to__isnull=True)
+        .exclude(pk=unit.pk)
+        .count(),
+        # Members whose file sits anywhere in the subtree (units merged into this one included).
+        "member_count": Member.objects.filter(unit__path__startswith=unit.path, status=MemberStatus.ACTIVE).count(),
     }
     return render(request, "org/unit_detail.html", context)
 
@@ -102,58 +108,98 @@ def _form_page(request, unit, form, template, title, extra=None):
     return render(request, template, {"unit": unit, "form": form, "title": title, **(extra or {})})
 
 
+def preview_or_run(request, form, preview, run, field_map=None):
+    """The two steps of every operation form: a POST without ``confirm`` validates and returns the lines of the
+    preview; a POST with ``confirm`` runs the service and returns its redirect. Errors land on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None, None
+    try:
+        if "confirm" in request.POST:
+            return run(), None
+        return None, preview()
+    except ValidationError as exc:
+        add_service_errors(form, exc, field_map)
+        return None, None
+
+
 @login_required
 def unit_create(request, pk):
     parent = get_unit(request, pk, MANAGE_UNITS)
     form = UnitCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            unit = services.create_unit(
-                form.unit_data(), actor=request.user, parent=parent, active_from=form.cleaned_data["active_from"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("{unit} was created.").format(unit=unit.name))
-            return redirect("org:unit_detail", unit.pk)
-    return _form_page(request, parent, form, "org/unit_form.html", _("New unit under {unit}").format(unit=parent.name))
+
+    def preview():
+        data, active_from = form.unit_data(), form.cleaned_data["active_from"]
+        services.check_create(data, parent, active_from)
+        return [
+            _("{name} ({code}), {kind}, is created under {parent}.").format(
+                name=data.name, code=data.code, kind=UnitKind(data.kind).label, parent=parent.name
+            ),
+            _("It is active from {date}.").format(date=active_from.strftime("%d/%m/%Y")),
+        ]
+
+    def run():
+        unit = services.create_unit(
+            form.unit_data(), actor=request.user, parent=parent, active_from=form.cleaned_data["active_from"]
+        )
+        messages.success(request, _("{unit} was created.").format(unit=unit.name))
+        return redirect("org:unit_detail", unit.pk)
+
+    response, lines = preview_or_run(request, form, preview, run)
+    return response or _form_page(
+        request,
+        parent,
+        form,
+        "org/unit_form.html",
+        _("New unit under {unit}").format(unit=parent.name),
+        {"preview": lines},
+    )
 
 
 @login_required
 def unit_edit(request, pk):
     unit = get_unit(request, pk, MANAGE_UNITS)
-    initial = {
-        "code": unit.code,
-        "name": unit.name,
-        "short_name": unit.short_name,
-        "kind": unit.kind,
-        "org": unit.org,
-        "area_type": unit.area_type,
-        "division": unit.division,
-    }
-    form = UnitEditForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
+    form = UnitEditForm(request.POST or None, initial={key: getattr(unit, key) for key in services.EDITABLE})
+
+    def changes():
         data = form.unit_data()
-        try:
-            services.update_unit(
-                unit,
-                actor=request.user,
-                effective=form.cleaned_data["effective"],
-                note=form.cleaned_data["note"],
-                code=data.code,
-                name=data.name,
-                short_name=data.short_name,
-                kind=data.kind,
-                org=data.org,
-                area_type=data.area_type,
-                division=data.division,
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("org:unit_detail", unit.pk)
-    return _form_page(request, unit, form, "org/unit_form.html", _("Rename or edit {unit}").format(unit=unit.name))
+        return {key: getattr(data, key) for key in services.EDITABLE}
+
+    def preview():
+        after = services.plan_update(unit, form.cleaned_data["effective"], **changes())
+        date = form.cleaned_data["effective"].strftime("%d/%m/%Y")
+        lines = []
+        for key in services.EDITABLE:
+            old, new = getattr(unit, key), getattr(after, key)
+            if (old or None) != (new or None):
+                label = Unit._meta.get_field(key).verbose_name
+                shown = {"kind": lambda v: UnitKind(v).label if v else "—"}.get(key, lambda v: v or "—")
+                lines.append(_("{field}: {old} → {new}").format(field=label, old=shown(old), new=shown(new)))
+        if not lines:
+            return [_("Nothing changes.")]
+        if (after.name, after.short_name) != (unit.name, unit.short_name):
+            lines.append(_("From {date}; the former name stays in the history.").format(date=date))
+        return lines
+
+    def run():
+        services.update_unit(
+            unit,
+            actor=request.user,
+            effective=form.cleaned_data["effective"],
+            note=form.cleaned_data["note"],
+            **changes(),
+        )
+        messages.success(request, _("The changes were saved."))
+        return redirect("org:unit_detail", unit.pk)
+
+    response, lines = preview_or_run(request, form, preview, run)
+    return response or _form_page(
+        request,
+        unit,
+        form,
+        "org/unit_form.html",
+        _("Rename or edit {unit}").format(unit=unit.name),
+        {"preview": lines},
+    )
 
 
 @login_required
@@ -254,39 +300,68 @@ def unit_split(request, pk):
 def unit_dissolve(request, pk):
     unit = get_unit(request, pk, MANAGE_UNITS)
     form = DissolveForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.dissolve_unit(
-                unit, actor=request.user, effective=form.cleaned_data["effective"], reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc, {"unit": "__all__"})
-        else:
-            messages.success(request, _("{unit} was dissolved.").format(unit=unit.name))
-            return redirect("org:unit_detail", unit.pk)
-    return _form_page(request, unit, form, "org/unit_dissolve.html", _("Dissolve {unit}").format(unit=unit.name))
+
+    def preview():
+        plan = services.plan_dissolve(unit, form.cleaned_data["effective"], form.cleaned_data["reason"])
+        return [
+            _("{unit} ends on {date}; it keeps its history and leaves the tree.").format(
+                unit=unit.name, date=plan.effective.strftime("%d/%m/%Y")
+            ),
+            ngettext("{n} twinning ends.", "{n} twinnings end.", plan.twinnings).format(n=plan.twinnings),
+            ngettext(
+                "{n} role assignment at this unit stops giving access.",
+                "{n} role assignments at this unit stop giving access.",
+                plan.roles,
+            ).format(n=plan.roles),
+        ]
+
+    def run():
+        services.dissolve_unit(
+            unit, actor=request.user, effective=form.cleaned_data["effective"], reason=form.cleaned_data["reason"]
+        )
+        messages.success(request, _("{unit} was dissolved.").format(unit=unit.name))
+        return redirect("org:unit_detail", unit.pk)
+
+    response, lines = preview_or_run(request, form, preview, run, {"unit": "__all__"})
+    return response or _form_page(
+        request, unit, form, "org/unit_dissolve.html", _("Dissolve {unit}").format(unit=unit.name), {"preview": lines}
+    )
 
 
 @login_required
 def unit_twin(request, pk):
     unit = get_unit(request, pk, MANAGE_UNITS)
     form = TwinningForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.twin_units(
-                unit,
-                form.cleaned_data["other"],
-                actor=request.user,
-                since=form.cleaned_data["since"],
-                note=form.cleaned_data["note"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc, {"unit": "__all__"})
-        else:
-            messages.success(request, _("The twinning was recorded."))
-            return redirect("org:unit_detail", unit.pk)
-    return _form_page(
-        request, unit, form, "org/unit_form.html", _("Twin {unit} with another unit").format(unit=unit.name)
+
+    def preview():
+        other, since = form.cleaned_data["other"], form.cleaned_data["since"]
+        services.check_twin(unit, other, since)
+        return [
+            _("{a} and {b} are twinned from {date}.").format(
+                a=unit.name, b=other.name, date=since.strftime("%d/%m/%Y")
+            ),
+            _("The twinning shows on the pages of both units."),
+        ]
+
+    def run():
+        services.twin_units(
+            unit,
+            form.cleaned_data["other"],
+            actor=request.user,
+            since=form.cleaned_data["since"],
+            note=form.cleaned_data["note"],
+        )
+        messages.success(request, _("The twinning was recorded."))
+        return redirect("org:unit_detail", unit.pk)
+
+    response, lines = preview_or_run(request, form, preview, run, {"unit": "__all__"})
+    return response or _form_page(
+        request,
+        unit,
+        form,
+        "org/unit_form.html",
+        _("Twin {unit} with another unit").format(unit=unit.name),
+        {"preview": lines},
     )
 
 

@@ -94,3 +94,8 @@ def test_inactive_user_cannot_log_in(client, cadre):
     User.objects.filter(pk=cadre.pk).update(is_active=False)
     post_login(client, "canbo@example.vn")
     assert "_auth_user_id" not in client.session
+
+
+def test_profile_shows_the_phone_the_vietnamese_way(client, cadre):
+    client.force_login(cadre)
+    assert "0905 123 456" in client.get(reverse("accounts:profile")).content.decode()

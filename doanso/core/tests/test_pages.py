@@ -76,3 +76,11 @@ def test_403_page_is_vietnamese(rf):
     response = error_403(request)
     assert response.status_code == 403
     assert "Không có quyền" in response.content.decode()
+
+
+def test_audit_filter_takes_a_unit_code_within_scope(client, world):
+    client.force_login(world.manager_C1)
+    html = client.get(reverse("core:audit_list"), {"unit": "B1"}).content.decode()
+    assert "Chi đoàn thôn 1" in html and "Chi đoàn thôn 2" not in html
+    response = client.get(reverse("core:audit_list"), {"unit": "B3"})
+    assert response.context["form"].errors["unit"]

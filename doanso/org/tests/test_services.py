@@ -355,3 +355,14 @@ def test_create_root_unit_command(make_user):
     with pytest.raises(CommandError):
         call_command("create_root_unit", code="TD-DN", name="X", actor="root-admin")
     assert Unit.objects.count() == 1
+
+
+def test_dissolve_refuses_a_unit_that_still_has_members(world, today):
+    from doanso.members.tests.factories import MemberFactory
+
+    MemberFactory(unit=world.B1)
+    before = state()
+    with pytest.raises(ValidationError) as exc:
+        services.dissolve_unit(world.B1, actor=world.admin, effective=today, reason="QĐ số 9")
+    assert "1" in exc.value.message_dict["unit"][0]
+    assert state() == before

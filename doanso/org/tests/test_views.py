@@ -170,3 +170,79 @@ def test_unit_suggest_lists_codes(client, world):
     html = client.get(reverse("org:unit_suggest"), {"q": "thon"}).content.decode()
     assert 'value="Chi đoàn thôn 1 — B1"' in html
     assert "tổ 5" not in html
+
+
+def test_create_shows_a_preview_then_creates(client, world):
+    client.force_login(world.manager_C1)
+    url = reverse("org:unit_create", args=[world.C1.pk])
+    data = {
+        "code": "b9",
+        "name": "Chi đoàn thôn 9",
+        "kind": UnitKind.BRANCH,
+        "org": "doan",
+        "active_from": "01/01/2024",
+    }
+    preview = client.post(url, data)
+    lines = preview.context["preview"]
+    assert len(lines) == 2 and "Chi đoàn thôn 9 (B9)" in lines[0] and "Đoàn xã Hòa Vang" in lines[0]
+    assert "01/01/2024" in lines[1]
+    assert not Unit.objects.filter(code="B9").exists()
+    done = client.post(url, {**data, "confirm": "1"})
+    assert done.status_code == 302
+    assert Unit.objects.get(code="B9").parent == world.C1
+
+
+def test_edit_preview_lists_each_change(client, world):
+    client.force_login(world.manager_C1)
+    url = reverse("org:unit_edit", args=[world.B1.pk])
+    data = {
+        "code": "B1",
+        "name": "Chi đoàn thôn Một",
+        "kind": UnitKind.BRANCH,
+        "org": "doan",
+        "effective": "01/07/2025",
+    }
+    lines = client.post(url, data).context["preview"]
+    assert len(lines) == 2
+    assert "Chi đoàn thôn 1 → Chi đoàn thôn Một" in lines[0]
+    assert "01/07/2025" in lines[1]
+    assert Unit.objects.get(pk=world.B1.pk).name == "Chi đoàn thôn 1"
+    client.post(url, {**data, "confirm": "1"})
+    assert Unit.objects.get(pk=world.B1.pk).name == "Chi đoàn thôn Một"
+
+
+def test_dissolve_preview_then_confirm(client, world, today):
+    from doanso.org import services
+
+    services.twin_units(world.B1, world.B3, actor=world.admin)
+    client.force_login(world.manager_C1)
+    url = reverse("org:unit_dissolve", args=[world.B1.pk])
+    data = {"effective": today.strftime("%d/%m/%Y"), "reason": "Quyết định 15/QĐ"}
+    lines = client.post(url, data).context["preview"]
+    assert len(lines) == 3 and "1" in lines[1]
+    assert Unit.objects.get(pk=world.B1.pk).active_to is None
+    client.post(url, {**data, "confirm": "1"})
+    assert Unit.objects.get(pk=world.B1.pk).active_to == today
+
+
+def test_dissolve_with_active_children_shows_the_reason_on_the_form(client, world, today):
+    client.force_login(world.manager_P)
+    response = client.post(
+        reverse("org:unit_dissolve", args=[world.C1.pk]),
+        {"effective": today.strftime("%d/%m/%Y"), "reason": "QĐ", "confirm": "1"},
+    )
+    assert response.status_code == 200
+    assert "2" in response.context["form"].non_field_errors()[0]
+    assert Unit.objects.get(pk=world.C1.pk).active_to is None
+
+
+def test_twin_preview_then_confirm(client, world):
+    from doanso.org.models import Twinning
+
+    client.force_login(world.manager_C1)
+    url = reverse("org:unit_twin", args=[world.B1.pk])
+    data = {"other": world.B3.code, "since": "01/01/2025"}
+    assert "01/01/2025" in client.post(url, data).context["preview"][0]
+    assert not Twinning.objects.exists()
+    client.post(url, {**data, "confirm": "1"})
+    assert Twinning.objects.get().since.isoformat() == "2025-01-01"

@@ -1,0 +1,11 @@
+from django import template
+
+from doanso.accounts.phones import display_phone
+
+register = template.Library()
+
+
+@register.filter
+def phone(value: str | None) -> str:
+    """+84905123456 → 0905 123 456, the way Vietnamese people write and read numbers."""
+    return display_phone(value) or ""
