@@ -173,6 +173,17 @@ OTP_TOTP_ISSUER = "Đoàn Số"
 DOANSO_REQUIRE_2FA_FOR_ADMINS = env_bool("DOANSO_REQUIRE_2FA_FOR_ADMINS", True)
 DOANSO_INVITATION_DAYS = 7
 
+# Rules of the Union charter that may change (Điều lệ khóa XII, amended in 2026): settings, never constants.
+DOANSO_RULES = {
+    "admission_min_age": 15,  # at least 15 years and one day on the day of consideration
+    "admission_max_age": 30,
+    "member_age_limit": 30,  # members over it graduate (trưởng thành) …
+    "extended_age_limit": 35,  # … unless the branch keeps them, up to this age
+    "introducer_known_months": 3,  # the introducing member has known the applicant this long
+    "strike_off_months": 3,  # months in a year without attending or paying before striking off
+    "excellent_min_participation": 90,  # % of activities for the top annual rating
+}
+
 # --- E-mail ---------------------------------------------------------------------------------------------------
 EMAIL_URL = os.environ.get("EMAIL_URL", "")
 if EMAIL_URL.startswith("smtp"):

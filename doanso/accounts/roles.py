@@ -53,3 +53,11 @@ register_role("unit_staff", _("Unit staff"), actions={VIEW_UNITS, RUN_TASKS})
 VIEW_MEMBERS = "members.view"
 extend_role("unit_manager", actions={VIEW_MEMBERS})
 extend_role("unit_staff", actions={VIEW_MEMBERS})
+
+# Member registry.
+MANAGE_MEMBERS = "members.manage"  # lifecycle operations, edits, approving corrections, campaigns
+VIEW_SENSITIVE = "members.view_sensitive"  # unmask citizen ID, phone and the other protected fields, with a reason
+IMPORT_MEMBERS = "members.import"
+EXPORT_MEMBERS = "members.export"
+extend_role("unit_manager", actions={MANAGE_MEMBERS, VIEW_SENSITIVE, IMPORT_MEMBERS, EXPORT_MEMBERS})
+extend_role("unit_staff", actions={MANAGE_MEMBERS, IMPORT_MEMBERS, EXPORT_MEMBERS})

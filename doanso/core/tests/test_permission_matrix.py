@@ -21,14 +21,19 @@ def all_route_names(patterns=None, namespace=None):
 
 def declared_routes():
     routes = {}
-    for module in pkgutil.iter_modules(doanso.__path__):
+    # Every module named routes*.py in an app's tests package (a large app splits them by concern).
+    for app in pkgutil.iter_modules(doanso.__path__):
         try:
-            found = importlib.import_module(f"doanso.{module.name}.tests.routes")
+            tests = importlib.import_module(f"doanso.{app.name}.tests")
         except ModuleNotFoundError:
             continue
-        overlap = routes.keys() & found.ROUTES.keys()
-        assert not overlap, f"routes declared twice: {overlap}"
-        routes.update(found.ROUTES)
+        for module in pkgutil.iter_modules(tests.__path__):
+            if not module.name.startswith("routes"):
+                continue
+            found = importlib.import_module(f"doanso.{app.name}.tests.{module.name}")
+            overlap = routes.keys() & found.ROUTES.keys()
+            assert not overlap, f"routes declared twice: {overlap}"
+            routes.update(found.ROUTES)
     return routes
 
 
