@@ -31,6 +31,8 @@ class MemberStatus(models.TextChoices):
     EXPELLED = "expelled", _("Expelled")
     RESIGNED = "resigned", _("Left the union")
     DECEASED = "deceased", _("Deceased")
+    # The file went to a union outside the province (with a letter and its verification code).
+    TRANSFERRED_OUT = "transferred_out", _("Transferred out of the province")
 
 
 # Statuses shown by default: a member whose file is held by a unit.
@@ -131,7 +133,7 @@ class Member(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     # The unit whose branch holds the member's file.
     unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="members")
-    status = models.CharField(_("status"), max_length=12, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
+    status = models.CharField(_("status"), max_length=16, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("account"),
@@ -220,7 +222,7 @@ class MemberEvent(models.Model):
     other_unit = models.ForeignKey(
         "org.Unit", verbose_name=_("other unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
-    status_after = models.CharField(_("status after"), max_length=12, choices=MemberStatus.choices)
+    status_after = models.CharField(_("status after"), max_length=16, choices=MemberStatus.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
     data = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(
