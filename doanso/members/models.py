@@ -7,7 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from doanso.core.models import private_storage
-from doanso.core.text import fold
+from doanso.core.text import fold, vn_sort_key
 
 
 class Sex(models.TextChoices):
@@ -145,6 +145,8 @@ class Member(models.Model):
     is_sample = models.BooleanField(_("sample data"), default=False)
     # fold(given middle family other): diacritics-insensitive search; sorting by it follows the given name.
     search_name = models.CharField(max_length=300, editable=False, db_index=True)
+    # Vietnamese dictionary order by given name, then middle name, then family name (core.text.vn_sort_key).
+    sort_name = models.CharField(max_length=600, editable=False, default="", db_index=True)
     # Everything a search box may match: the folded name, citizen ID, phone digits, card number.
     search_text = models.CharField(max_length=400, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -153,7 +155,7 @@ class Member(models.Model):
     objects = MemberQuerySet.as_manager()
 
     class Meta:
-        ordering = ["search_name"]
+        ordering = ["sort_name", "id"]
         verbose_name = _("member")
         verbose_name_plural = _("members")
         indexes = [
@@ -176,6 +178,7 @@ class Member(models.Model):
 
     def refresh_search(self) -> None:
         self.search_name = fold(f"{self.given_name} {self.middle_name} {self.family_name}")
+        self.sort_name = "000".join(vn_sort_key(part) for part in (self.given_name, self.middle_name, self.family_name))
         digits = "".join(ch for ch in (self.phone or "") if ch.isdigit())
         local = "0" + digits[2:] if digits.startswith("84") else digits
         self.search_text = " ".join(

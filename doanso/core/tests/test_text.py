@@ -33,3 +33,14 @@ def test_nfc_composes_and_collapses_spaces():
     decomposed = unicodedata.normalize("NFD", "Hòa  Vang ")
     assert nfc(decomposed) == "Hòa Vang"
     assert unicodedata.is_normalized("NFC", nfc(decomposed))
+
+
+def test_vietnamese_dictionary_order():
+    from doanso.core.text import vn_sort_key
+
+    names = ["Đức", "Dũng", "Ánh", "An", "Ăn", "Âu", "Anh", "Hạ", "Hà", "Ha", "Hả", "Ơn", "Ôn", "On", "Ưng", "Uyên"]
+    assert sorted(names, key=vn_sort_key) == [
+        "An", "Anh", "Ánh", "Ăn", "Âu", "Dũng", "Đức", "Ha", "Hà", "Hả", "Hạ", "On", "Ôn", "Ơn", "Uyên", "Ưng",
+    ]
+    assert vn_sort_key("Nguyễn") == vn_sort_key(unicodedata.normalize("NFD", "Nguyễn"))
+    assert vn_sort_key("Đức").isalnum() and vn_sort_key("Đức").upper() == vn_sort_key("Đức")
