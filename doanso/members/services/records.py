@@ -8,7 +8,7 @@ from django.db import transaction
 from doanso.core import audit
 from doanso.core.text import nfc
 
-from .models import Member
+from doanso.members.models import Member
 
 
 def bulk_add_members(members: Iterable[Member], *, actor, unit=None, batch_size: int = 5000) -> int:
