@@ -1,13 +1,14 @@
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from doanso.accounts.roles import MANAGE_ROLES, VIEW_AUDIT, VIEW_UNITS
+from doanso.accounts.roles import MANAGE_ROLES, VIEW_AUDIT, VIEW_MEMBERS, VIEW_UNITS
 from doanso.accounts.scope import can_anywhere
 
 # (url name, label, action needed or None for anyone logged in). Modules append their entries.
 NAV_ITEMS: list[tuple[str, object, str | None]] = [
     ("core:dashboard", _("Overview"), None),
     ("org:tree", _("Units"), VIEW_UNITS),
+    ("members:member_list", _("Members"), VIEW_MEMBERS),
     ("accounts:role_list", _("Roles and users"), MANAGE_ROLES),
     ("core:audit_list", _("Audit log"), VIEW_AUDIT),
     ("core:task_list", _("Tasks"), None),

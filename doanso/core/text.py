@@ -28,7 +28,10 @@ def nfc(value: str | None) -> str:
 
 
 # Vietnamese alphabetical order: a ă â b c d đ e ê … o ô ơ … u ư …; tones order ngang, huyền, hỏi, ngã, sắc, nặng.
-_ALPHABET = "a ă â b c d đ e ê f g h i j k l m n o ô ơ p q r s t u ư v w x y z".split()
+_ALPHABET = [
+    *("a", "ă", "â", "b", "c", "d", "đ", "e", "ê", "f", "g", "h", "i", "j", "k", "l", "m", "n"),
+    *("o", "ô", "ơ", "p", "q", "r", "s", "t", "u", "ư", "v", "w", "x", "y", "z"),
+]
 _LETTER_CODE = {letter: chr(0x41 + i // 26) + chr(0x41 + i % 26) for i, letter in enumerate(_ALPHABET)}
 _TONES = {"\u0300": "2", "\u0309": "3", "\u0303": "4", "\u0301": "5", "\u0323": "6"}
 _SHAPES = {"\u0306", "\u0302", "\u031b"}  # breve, circumflex, horn: they make new letters (ă, â, ơ, ư…)

@@ -7,11 +7,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from doanso.accounts.roles import MANAGE_UNITS, RUN_TASKS, VIEW_UNITS
+from doanso.accounts.roles import MANAGE_UNITS, RUN_TASKS, VIEW_MEMBERS, VIEW_UNITS
 from doanso.accounts.scope import can
 from doanso.core.forms import add_service_errors
 from doanso.core.tasks import start_task
-from doanso.members.models import Member, MemberStatus
+from doanso.members import selectors as member_selectors
+from doanso.members.models import RatingLevel
 
 from . import selectors, services
 from .divisions import search_divisions
@@ -86,7 +87,8 @@ def unit_detail(request, pk):
         .exclude(pk=unit.pk)
         .count(),
         # Members whose file sits anywhere in the subtree (units merged into this one included).
-        "member_count": Member.objects.filter(unit__path__startswith=unit.path, status=MemberStatus.ACTIVE).count(),
+        "stats": member_selectors.unit_statistics(unit) if can(request.user, VIEW_MEMBERS, unit) else None,
+        "rating_levels": RatingLevel.choices,
     }
     return render(request, "org/unit_detail.html", context)
 

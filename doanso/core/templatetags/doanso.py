@@ -9,3 +9,9 @@ register = template.Library()
 def phone(value: str | None) -> str:
     """+84905123456 → 0905 123 456, the way Vietnamese people write and read numbers."""
     return display_phone(value) or ""
+
+
+@register.filter
+def get_item(mapping, key):
+    """mapping[key] in a template, or None."""
+    return mapping.get(key) if hasattr(mapping, "get") else None

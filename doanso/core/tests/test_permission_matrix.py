@@ -65,6 +65,11 @@ def matrix_world(world, django_capture_on_commit_callbacks):
         actor=world.manager_C1, full_name="Nguyễn Văn Mới", unit=world.B1, email="moi@example.vn"
     )
     world.staff_assignment = RoleAssignment.objects.get(user=world.staff_C1)
+    from doanso.members.models import SavedFilter
+    from doanso.members.tests.factories import MemberFactory
+
+    world.member = MemberFactory(unit=world.B1)
+    world.saved_filter = SavedFilter.objects.create(user=world.manager_C1, name="Nam", query="sex=male")
     return world
 
 

@@ -40,7 +40,22 @@ def test_vietnamese_dictionary_order():
 
     names = ["Đức", "Dũng", "Ánh", "An", "Ăn", "Âu", "Anh", "Hạ", "Hà", "Ha", "Hả", "Ơn", "Ôn", "On", "Ưng", "Uyên"]
     assert sorted(names, key=vn_sort_key) == [
-        "An", "Anh", "Ánh", "Ăn", "Âu", "Dũng", "Đức", "Ha", "Hà", "Hả", "Hạ", "On", "Ôn", "Ơn", "Uyên", "Ưng",
+        "An",
+        "Anh",
+        "Ánh",
+        "Ăn",
+        "Âu",
+        "Dũng",
+        "Đức",
+        "Ha",
+        "Hà",
+        "Hả",
+        "Hạ",
+        "On",
+        "Ôn",
+        "Ơn",
+        "Uyên",
+        "Ưng",
     ]
     assert vn_sort_key("Nguyễn") == vn_sort_key(unicodedata.normalize("NFD", "Nguyễn"))
     assert vn_sort_key("Đức").isalnum() and vn_sort_key("Đức").upper() == vn_sort_key("Đức")

@@ -1,0 +1,152 @@
+"""Reads of the member registry, always through the caller's scope."""
+
+import datetime
+
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, When
+from django.utils import timezone
+
+from doanso.accounts.roles import VIEW_MEMBERS
+from doanso.core.text import fold
+
+from .models import CURRENT_STATUSES, AnnualRating, Member, MemberStatus
+
+AGE_BANDS = [(None, 17), (18, 22), (23, 26), (27, 30), (31, None)]
+
+
+def birth_date_range(age_min: int | None, age_max: int | None, on: datetime.date | None = None):
+    """Dates of birth of people aged age_min…age_max (inclusive) on ``on``."""
+    on = on or timezone.localdate()
+    born_after = born_before = None
+    if age_max is not None:
+        # Younger than age_max + 1: born after the day they would turn age_max + 1.
+        born_after = _years_before(on, age_max + 1)
+    if age_min is not None:
+        born_before = _years_before(on, age_min)
+    return born_after, born_before
+
+
+def _years_before(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def search(
+    user,
+    *,
+    q: str = "",
+    unit=None,
+    sex: str = "",
+    age_min: int | None = None,
+    age_max: int | None = None,
+    ethnicity: str = "",
+    status: str = "",
+    party: str = "",
+    rating_year: int | None = None,
+    rating: str = "",
+    occupation: str = "",
+    kind: str = "",
+    action: str = VIEW_MEMBERS,
+):
+    """Members in the user's scope that match every given criterion.
+
+    ``q`` matches every word in the name (diacritics and case ignored, NFC or NFD), or a citizen ID, phone or
+    card number (prefix or substring); on PostgreSQL a trigram index serves the substring match. ``status``
+    "" means current members (graduated, struck-off… are kept but hidden), "all" means everyone.
+    """
+    qs = Member.objects.restrict(user, action)
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    for word in fold(q).replace("+84", "0").split()[:6]:
+        digits = "".join(ch for ch in word if ch.isdigit())
+        if digits and len(digits) == len(word.replace(".", "").replace("-", "")):
+            word = digits  # "0905.123.456" or "0905-123" search the digits
+        qs = qs.filter(search_text__contains=word)
+    if status == "all":
+        pass
+    elif status:
+        qs = qs.filter(status=status)
+    else:
+        qs = qs.filter(status__in=CURRENT_STATUSES)
+    if sex:
+        qs = qs.filter(sex=sex)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if ethnicity:
+        qs = qs.filter(ethnicity=ethnicity)
+    if occupation:
+        qs = qs.filter(occupation=occupation)
+    if party == "yes":
+        qs = qs.filter(party_joined_on__isnull=False)
+    elif party == "no":
+        qs = qs.filter(party_joined_on__isnull=True)
+    born_after, born_before = birth_date_range(age_min, age_max)
+    if born_after:
+        qs = qs.filter(date_of_birth__gt=born_after)
+    if born_before:
+        qs = qs.filter(date_of_birth__lte=born_before)
+    if rating:
+        year = rating_year or timezone.localdate().year - 1
+        qs = qs.filter(Exists(AnnualRating.objects.filter(member=OuterRef("pk"), year=year, level=rating)))
+    return qs
+
+
+def unit_statistics(unit) -> dict:
+    """Counts for a unit's subtree, current members: by status, sex, age band, ethnicity, Party, last rating.
+
+    Four grouped queries whatever the size of the subtree.
+    """
+    subtree = Member.objects.filter(unit__path__startswith=unit.path)
+    by_status = dict(subtree.values_list("status").annotate(n=Count("id")).order_by())
+    current = subtree.filter(status__in=CURRENT_STATUSES)
+    today = timezone.localdate()
+    band_cases = []
+    for i, (low, high) in enumerate(AGE_BANDS):
+        born_after, born_before = birth_date_range(low, high, today)
+        condition = Q()
+        if born_after:
+            condition &= Q(date_of_birth__gt=born_after)
+        if born_before:
+            condition &= Q(date_of_birth__lte=born_before)
+        band_cases.append(When(condition, then=i))
+    totals = current.aggregate(
+        total=Count("id"),
+        male=Count("id", filter=Q(sex="male")),
+        female=Count("id", filter=Q(sex="female")),
+        party=Count("id", filter=Q(party_joined_on__isnull=False)),
+    )
+    bands = dict(
+        current.annotate(band=Case(*band_cases, output_field=IntegerField()))
+        .values_list("band")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    ethnicities = list(current.values_list("ethnicity").annotate(n=Count("id")).order_by("-n")[:8])
+    year = today.year - 1
+    ratings = dict(
+        AnnualRating.objects.filter(member__in=current, year=year)
+        .values_list("level")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {
+        "total": totals["total"],
+        "male": totals["male"],
+        "female": totals["female"],
+        "party": totals["party"],
+        "by_status": [(MemberStatus(s).label, n) for s, n in sorted(by_status.items())],
+        "age_bands": [(_band_label(AGE_BANDS[i]), bands.get(i, 0)) for i in range(len(AGE_BANDS))],
+        "ethnicities": [(e or "—", n) for e, n in ethnicities],
+        "rating_year": year,
+        "ratings": ratings,
+    }
+
+
+def _band_label(band) -> str:
+    low, high = band
+    if low is None:
+        return f"≤ {high}"
+    if high is None:
+        return f"≥ {low}"
+    return f"{low}–{high}"

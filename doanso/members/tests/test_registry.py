@@ -1,0 +1,318 @@
+import datetime
+import io
+import unicodedata
+
+import pytest
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from doanso.core.models import AccessRecord, AuditRecord
+from doanso.members import selectors
+from doanso.members.models import Member, MemberEvent, MemberStatus
+from doanso.members.services import records
+
+from .factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(world):
+    return {
+        "an": MemberFactory(
+            unit=world.B1,
+            family_name="Nguyễn",
+            middle_name="Văn",
+            given_name="An",
+            citizen_id="048203001234",
+            phone="+84905123456",
+            date_of_birth=datetime.date(2003, 5, 1),
+            sex="male",
+            ethnicity="Kinh",
+        ),
+        "duc": MemberFactory(
+            unit=world.B1,
+            family_name="Trần",
+            middle_name="Minh",
+            given_name="Đức",
+            date_of_birth=datetime.date(1998, 2, 3),
+            sex="male",
+            ethnicity="Cơ Tu",
+            party_joined_on=datetime.date(2022, 1, 1),
+        ),
+        "dung": MemberFactory(
+            unit=world.B2,
+            family_name="Lê",
+            middle_name="Thị",
+            given_name="Dũng",
+            date_of_birth=datetime.date(2001, 7, 9),
+            sex="female",
+        ),
+        "ha": MemberFactory(
+            unit=world.B3,
+            family_name="Phạm",
+            middle_name="Thu",
+            given_name="Hà",
+            date_of_birth=datetime.date(2000, 1, 1),
+            sex="female",
+        ),
+    }
+
+
+def names(qs):
+    return [m.given_name for m in qs.order_by("sort_name", "id")]
+
+
+@pytest.mark.parametrize("q", ["nguyen van an", "NGUYỄN VĂN AN", "an nguyen", "guyen v"])
+def test_search_ignores_case_diacritics_and_word_order(world, people, q):
+    assert names(selectors.search(world.manager_P, q=q)) == ["An"]
+
+
+def test_search_accepts_nfd_input(world, people):
+    assert names(selectors.search(world.manager_P, q=unicodedata.normalize("NFD", "Trần Minh Đức"))) == ["Đức"]
+
+
+@pytest.mark.parametrize("q", ["048203", "0012", "0905123456", "0905.123.456", "+84905123456", "905 123"])
+def test_search_by_citizen_id_or_phone(world, people, q):
+    assert names(selectors.search(world.manager_P, q=q)) == ["An"]
+
+
+def test_search_stays_in_scope(world, people):
+    assert names(selectors.search(world.manager_C2, q="nguyen")) == []
+    assert names(selectors.search(world.manager_C1)) == ["An", "Dũng", "Đức"]
+
+
+def test_sorted_by_given_name_the_vietnamese_way(world, people):
+    # Dũng before Đức (d before đ), whatever the family names.
+    assert names(selectors.search(world.manager_P)) == ["An", "Dũng", "Đức", "Hà"]
+
+
+def test_filters(world, people):
+    f = lambda **kw: names(selectors.search(world.manager_P, **kw))  # noqa: E731
+    assert f(sex="female") == ["Dũng", "Hà"]
+    assert f(ethnicity="Cơ Tu") == ["Đức"]
+    assert f(party="yes") == ["Đức"]
+    assert f(unit=world.C1) == ["An", "Dũng", "Đức"]
+    today = datetime.date.today()
+    age_an = today.year - 2003 - ((today.month, today.day) < (5, 1))
+    assert "An" in f(age_min=age_an, age_max=age_an)
+    assert "An" not in f(age_min=age_an + 1)
+
+
+def test_graduated_members_are_kept_but_hidden_by_default(world, people):
+    Member.objects.filter(pk=people["ha"].pk).update(status=MemberStatus.GRADUATED)
+    assert "Hà" not in names(selectors.search(world.manager_P))
+    assert "Hà" in names(selectors.search(world.manager_P, status="all"))
+    assert names(selectors.search(world.manager_P, status="graduated")) == ["Hà"]
+
+
+def test_list_page_masks_ids_and_phones(client, world, people):
+    client.force_login(world.manager_C1)
+    html = client.get(reverse("members:member_list")).content.decode()
+    assert "048*******34" in html and "048203001234" not in html
+    assert "0905***456" in html and "905123456" not in html
+
+
+def test_list_page_query_count_is_bounded(client, world, people, django_assert_max_num_queries):
+    client.force_login(world.manager_P)
+    url = reverse("members:member_list")
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for _ in range(40):
+        MemberFactory(unit=world.B2)
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(url)
+    assert response.context["page"].paginator.count == 44
+    assert len(many) == len(few) <= 10
+
+
+def test_reveal_needs_the_right_and_a_reason_and_is_logged(client, world, people):
+    an = people["an"]
+    with pytest.raises(PermissionDenied):
+        records.reveal(an, actor=world.staff_C1, reason="Kiểm tra hồ sơ")
+    with pytest.raises(ValidationError):
+        records.reveal(an, actor=world.manager_C1, reason="x")
+    assert AccessRecord.objects.count() == 0
+    client.force_login(world.manager_C1)
+    response = client.post(reverse("members:member_detail", args=[an.pk]), {"reason": "Xác minh để chuyển sinh hoạt"})
+    assert "048203001234" in response.content.decode()
+    access = AccessRecord.objects.get()
+    assert (access.actor, access.purpose, access.object_id, access.reason) == (
+        world.manager_C1,
+        "reveal",
+        str(an.pk),
+        "Xác minh để chuyển sinh hoạt",
+    )
+    # The manager sees who accessed the record.
+    assert "Xác minh để chuyển sinh hoạt" in client.get(reverse("members:member_detail", args=[an.pk])).content.decode()
+
+
+def test_staff_cannot_post_a_reveal(client, world, people):
+    client.force_login(world.staff_C1)
+    response = client.post(reverse("members:member_detail", args=[people["an"].pk]), {"reason": "tò mò thôi mà"})
+    assert response.status_code == 404
+    assert AccessRecord.objects.count() == 0
+
+
+def test_create_member_checks_the_citizen_id_against_birth_and_sex(world):
+    before = Member.objects.count()
+    with pytest.raises(ValidationError) as exc:
+        records.create_member(
+            actor=world.manager_C1,
+            unit=world.B1,
+            family_name="Hồ",
+            given_name="Lan",
+            date_of_birth=datetime.date(2003, 5, 1),
+            sex="female",
+            citizen_id="048203001234",
+        )
+    assert "citizen_id" in exc.value.message_dict  # digit 4 = 2 is a man born in the 2000s
+    with pytest.raises(ValidationError) as exc:
+        records.create_member(
+            actor=world.manager_C1,
+            unit=world.B1,
+            family_name="Hồ",
+            given_name="Lan",
+            date_of_birth=datetime.date(2003, 5, 1),
+            sex="female",
+            citizen_id="048302001234",
+        )
+    assert "citizen_id" in exc.value.message_dict  # born 2003 but digits 5–6 say 02
+    assert Member.objects.count() == before
+    member = records.create_member(
+        actor=world.manager_C1,
+        unit=world.B1,
+        family_name="Hồ",
+        given_name="Lan",
+        date_of_birth=datetime.date(2003, 5, 1),
+        sex="female",
+        citizen_id="48303001234",
+        ethnicity="co-tu",
+        phone="0905 111 222",
+    )
+    assert (member.citizen_id, member.ethnicity, member.phone) == ("048303001234", "Cơ Tu", "+84905111222")
+    assert member.events.get().kind == MemberEvent.Kind.REGISTERED
+    audit = AuditRecord.objects.get(action="members.member.create")
+    assert audit.after["citizen_id"] == "•••"  # the audit log does not copy protected data
+
+
+@pytest.mark.parametrize(
+    ("joined", "ok"),
+    [(datetime.date(2018, 5, 1), False), (datetime.date(2018, 5, 2), True), (datetime.date(2034, 5, 2), False)],
+)
+def test_joined_on_respects_the_admission_ages(world, joined, ok):
+    kwargs = {
+        "actor": world.manager_C1,
+        "unit": world.B1,
+        "family_name": "Võ",
+        "given_name": "Nam",
+        "date_of_birth": datetime.date(2003, 5, 1),
+        "sex": "male",
+        "joined_on": joined,
+    }
+    if ok:
+        assert records.create_member(**kwargs).joined_on == joined
+    else:
+        with pytest.raises(ValidationError) as exc:
+            records.create_member(**kwargs)
+        assert "joined_on" in exc.value.message_dict
+
+
+def test_update_records_an_event_and_refuses_other_subtrees(world, people):
+    records.update_member(people["an"], actor=world.manager_C1, given_name="Ân")
+    an = Member.objects.get(pk=people["an"].pk)
+    assert an.given_name == "Ân" and an.search_name.startswith("an van")
+    assert an.events.filter(kind="updated").count() == 1
+    with pytest.raises(PermissionDenied):
+        records.update_member(people["ha"], actor=world.manager_C1, given_name="Hạ")
+    assert Member.objects.get(pk=people["ha"].pk).given_name == "Hà"
+
+
+def test_duplicate_citizen_id_is_refused(world, people):
+    with pytest.raises(ValidationError) as exc:
+        records.update_member(
+            people["ha"],
+            actor=world.manager_P,
+            citizen_id="048203001234",
+            date_of_birth=datetime.date(2003, 5, 1),
+            sex="male",
+        )
+    assert "citizen_id" in exc.value.message_dict
+
+
+def test_member_form_shows_errors_at_the_fields(client, world):
+    client.force_login(world.manager_C1)
+    response = client.post(
+        reverse("members:member_create"),
+        {
+            "unit": "B1",
+            "kind": "doan",
+            "family_name": "Hồ",
+            "given_name": "Lan",
+            "date_of_birth": "31/02/2003",
+            "sex": "female",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["date_of_birth"]
+    assert Member.objects.count() == 0
+
+
+def test_export_writes_ids_as_text_and_logs_the_export(client, world, people, django_capture_on_commit_callbacks):
+    from openpyxl import load_workbook
+
+    from doanso.core.models import TaskRun
+
+    client.force_login(world.manager_C1)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("members:member_export") + "?unit=C1",
+            {"layout": "ours", "format": "xlsx", "unmask": "on", "reason": "Báo cáo Thành đoàn"},
+        )
+    run = TaskRun.objects.get()
+    assert response.url == reverse("core:task_detail", args=[run.pk]) and run.status == "succeeded"
+    sheet = load_workbook(io.BytesIO(run.result_file.read())).active
+    header = [c.value for c in sheet[1]]
+    rows = {r[header.index("Tên")]: r for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert set(rows) == {"An", "Dũng", "Đức"}
+    assert rows["An"][header.index("Số CCCD")] == "048203001234"  # a string with its leading zero
+    assert sheet.cell(row=2, column=header.index("Số CCCD") + 1).number_format == "@"
+    access = AccessRecord.objects.get(purpose="export")
+    assert (access.row_count, access.reason, access.unit) == (3, "Báo cáo Thành đoàn", world.C1)
+
+
+def test_export_masks_without_the_right(client, world, people, django_capture_on_commit_callbacks):
+    from doanso.core.models import TaskRun
+
+    client.force_login(world.staff_C1)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("members:member_export"),
+            {"layout": "ours", "format": "csv", "unmask": "on", "reason": "Muốn xem hết"},
+        )
+    import csv
+
+    content = TaskRun.objects.get().result_file.read().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(content)))
+    an = next(r for r in rows if r[3] == "An")
+    assert an[rows[0].index("Số CCCD")] == '="048*******34"'  # ="…" keeps Excel from reading a number
+    assert "048203001234" not in content
+    assert AccessRecord.objects.get(purpose="export").fields == []
+
+
+def test_unit_page_shows_member_statistics(client, world, people):
+    client.force_login(world.manager_P)
+    stats = client.get(reverse("org:unit_detail", args=[world.C1.pk])).context["stats"]
+    assert (stats["total"], stats["male"], stats["female"], stats["party"]) == (3, 2, 1, 1)
+    assert dict(stats["ethnicities"])["Cơ Tu"] == 1
+
+
+def test_saved_filters(client, world, people):
+    client.force_login(world.manager_C1)
+    client.post(reverse("members:filter_save"), {"name": "Nữ đoàn viên", "query": "sex=female&page=3"})
+    saved = world.manager_C1.member_filters.get()
+    assert saved.query == "sex=female"
+    assert "Nữ đoàn viên" in client.get(reverse("members:member_list")).content.decode()
