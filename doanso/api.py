@@ -38,6 +38,7 @@ api = NinjaAPI(
     docs_url=None,
 )
 api.add_router("/units", "doanso.org.api.router")
+api.add_router("/members", "doanso.members.api.router")
 
 
 def api_docs(request):

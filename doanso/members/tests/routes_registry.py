@@ -17,4 +17,7 @@ ROUTES = {
     ),
     "members:member_detail": Route(expect=(LOGIN, 404, 404, 200, 200), kwargs=MEMBER),
     "members:member_edit": Route(expect=(LOGIN, 404, 404, 200, 200), kwargs=MEMBER),
+    # API: no credentials is a 401; the list is filtered to the caller's scope.
+    "api:list_members": Route(expect=(401, 200, 200, 200, 200)),
+    "api:member_detail": Route(expect=(401, 404, 404, 200, 200), kwargs=lambda w: {"member_id": w.member.pk}),
 }

@@ -1,0 +1,39 @@
+import datetime
+
+import pytest
+
+from doanso.accounts.services import create_api_token
+
+from .factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def get(client):
+    def call(user, path, **params):
+        _token, raw = create_api_token(user, actor=user)
+        return client.get(f"/api/v1{path}", params, headers={"Authorization": f"Bearer {raw}"})
+
+    return call
+
+
+def test_members_api_searches_within_scope_and_masks(get, world):
+    an = MemberFactory(
+        unit=world.B1,
+        family_name="Nguyễn",
+        middle_name="Văn",
+        given_name="An",
+        citizen_id="048203001234",
+        date_of_birth=datetime.date(2003, 5, 1),
+        sex="male",
+    )
+    MemberFactory(unit=world.B3, family_name="Nguyễn", middle_name="Thị", given_name="Ba")
+    body = get(world.manager_C1, "/members/", q="nguyen").json()
+    assert [m["full_name"] for m in body["items"]] == ["Nguyễn Văn An"]
+    assert body["items"][0]["citizen_id_masked"] == "048*******34"
+    assert "citizen_id" not in body["items"][0]
+    assert get(world.manager_P, "/members/", q="nguyen", unit="C2").json()["count"] == 1
+    assert get(world.manager_C1, "/members/", unit="C2").status_code == 404
+    assert get(world.manager_C1, f"/members/{an.pk}").json()["unit_code"] == "B1"
+    assert get(world.manager_C2, f"/members/{an.pk}").status_code == 404
