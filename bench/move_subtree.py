@@ -12,6 +12,7 @@ Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/doanso_bench .venv/bin/pyth
 import datetime
 import random
 
+import _tree
 from _setup import setup_database, summary, teardown_database, timed
 
 UNITS = 10_000
@@ -20,94 +21,12 @@ REPEAT = 30
 
 
 def build_tree(admin):
-    """10,000 units: a province, 100 communes, each with 40 descendants (8 branches × 4 groups) + spare units,
-    inserted in bulk with correct paths and one open version each (what the services would have written)."""
-    from doanso.members.models import Member, Sex
-    from doanso.org.models import Unit, UnitKind, UnitVersion
+    """The 10,000-unit tree of bench/_tree.py, and 100,000 members in its groups."""
+    from django.db import connection
 
-    start = datetime.date(2020, 1, 1)
-    root = Unit.objects.create(code="ROOT", name="Thành đoàn", kind=UnitKind.PROVINCE, path="", active_from=start)
-    Unit.objects.filter(pk=root.pk).update(path=f"/{root.pk}/")
-    root.refresh_from_db()
-    made = 1
-    communes = []
-    next_id = root.pk + 1
-    rows = []
-    for c in range(100):
-        commune = Unit(
-            id=next_id,
-            code=f"C{c}",
-            name=f"Đoàn xã {c}",
-            kind=UnitKind.COMMUNE,
-            parent=root,
-            path=f"{root.path}{next_id}/",
-            depth=1,
-            active_from=start,
-            search_name=f"doan xa {c}",
-        )
-        next_id += 1
-        rows.append(commune)
-        communes.append(commune)
-        for b in range(8):
-            branch = Unit(
-                id=next_id,
-                code=f"C{c}B{b}",
-                name=f"Chi đoàn {c}-{b}",
-                kind=UnitKind.BRANCH,
-                parent=commune,
-                path=f"{commune.path}{next_id}/",
-                depth=2,
-                active_from=start,
-            )
-            next_id += 1
-            rows.append(branch)
-            for g in range(4):
-                rows.append(
-                    Unit(
-                        id=next_id,
-                        code=f"C{c}B{b}G{g}",
-                        name=f"Tổ {c}-{b}-{g}",
-                        kind=UnitKind.OTHER,
-                        parent=branch,
-                        path=f"{branch.path}{next_id}/",
-                        depth=3,
-                        active_from=start,
-                    )
-                )
-                next_id += 1
-    made += len(rows)
-    while made < UNITS:
-        rows.append(
-            Unit(
-                id=next_id,
-                code=f"S{made}",
-                name=f"Đơn vị {made}",
-                kind=UnitKind.OTHER,
-                parent=root,
-                path=f"{root.path}{next_id}/",
-                depth=1,
-                active_from=start,
-            )
-        )
-        next_id += 1
-        made += 1
-    Unit.objects.bulk_create(rows, batch_size=2000)
-    UnitVersion.objects.bulk_create(
-        [
-            UnitVersion(
-                unit_id=u.id,
-                valid_from=start,
-                change="created",
-                code=u.code,
-                name=u.name,
-                kind=u.kind,
-                parent_id=u.parent_id,
-            )
-            for u in [root, *rows]
-        ],
-        batch_size=2000,
-    )
-    leaves = list(Unit.objects.filter(kind=UnitKind.OTHER, depth=3).values_list("id", flat=True))
+    from doanso.members.models import Member, Sex
+
+    communes, leaves = _tree.build_tree(UNITS)
     rnd = random.Random(1)
     Member.objects.bulk_create(
         [
@@ -125,10 +44,7 @@ def build_tree(admin):
         ],
         batch_size=5000,
     )
-    from django.db import connection
-
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT setval(pg_get_serial_sequence('org_unit', 'id'), {next_id})")
         cursor.execute("ANALYZE")
     return communes
 

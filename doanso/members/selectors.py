@@ -150,3 +150,19 @@ def _band_label(band) -> str:
     if high is None:
         return f"≥ {low}"
     return f"{low}–{high}"
+
+
+def subtree_counts(status=CURRENT_STATUSES) -> dict[int, int]:
+    """Members of every unit's whole subtree, for all units at once: one GROUP BY unit_id plus a roll-up of the
+    counts along the materialised paths in Python (no recursive query, no query per unit)."""
+    from collections import defaultdict
+
+    from doanso.org.models import Unit
+
+    direct = Member.objects.filter(status__in=status).values_list("unit_id").annotate(n=Count("id")).order_by()
+    paths = dict(Unit.objects.values_list("id", "path"))
+    totals: dict[int, int] = defaultdict(int)
+    for unit_id, n in direct:
+        for ancestor in paths[unit_id].strip("/").split("/"):
+            totals[int(ancestor)] += n
+    return dict(totals)
