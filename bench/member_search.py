@@ -156,10 +156,12 @@ def queries(n_queries: int) -> list[str]:
 
 
 def our_search(user, q: str):
+    from doanso.core.views import CappedPaginator
     from doanso.members import selectors
 
-    qs = selectors.search(user, q=q)
-    return qs.count(), list(qs.order_by("sort_name", "id").values_list("id", flat=True)[:50])
+    # Exactly what the member list does: a capped count and the first page, sorted by given name.
+    page = CappedPaginator(selectors.search(user, q=q).order_by("sort_name", "id"), 50).get_page(1)
+    return page.paginator.count, [m.pk for m in page]
 
 
 def unaccent_search(q: str):
@@ -209,7 +211,7 @@ def main():
         qs = queries(args.queries)
         # Same answers from both, on a few queries (the baseline also matches ID and phone digits).
         for q in qs[:5]:
-            assert our_search(admin, q)[0] == unaccent_search(q)[0], q
+            assert our_search(admin, q)[0] == min(unaccent_search(q)[0], 10_000), q
         for q in qs[:10]:
             our_search(admin, q)  # warm caches, as a running server has them
         ours_iter, base_iter = iter(qs), iter(qs)

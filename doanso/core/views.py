@@ -6,6 +6,7 @@ from django.http import FileResponse, Http404, HttpResponseServerError, JsonResp
 from django.shortcuts import get_object_or_404, render
 from django.template import loader
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -123,3 +124,17 @@ def error_404(request, exception=None):
 def error_500(request):
     # No context processors that touch the database: the error may come from there.
     return HttpResponseServerError(loader.get_template("500.html").render({"now": timezone.now()}))
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts at most ``cap`` rows: counting every match of a common word among a million
+    members costs more than the page itself. Past the cap the page says "more than …" and asks to narrow the
+    search; every page up to the cap stays reachable."""
+
+    cap = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        n = self.object_list[: self.cap + 1].count()
+        self.capped = n > self.cap
+        return min(n, self.cap)

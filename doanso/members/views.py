@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -14,6 +13,7 @@ from doanso.accounts.scope import can, can_anywhere
 from doanso.core.forms import add_service_errors
 from doanso.core.models import AccessRecord
 from doanso.core.tasks import start_task
+from doanso.core.views import CappedPaginator
 from doanso.org.models import Unit
 
 from . import selectors
@@ -47,7 +47,7 @@ def member_list(request):
     if not can_anywhere(request.user, VIEW_MEMBERS):
         raise Http404
     form, _criteria, members = filtered(request)
-    page = Paginator(members.select_related("unit").order_by("sort_name", "id"), PAGE_SIZE).get_page(
+    page = CappedPaginator(members.select_related("unit").order_by("sort_name", "id"), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
     for member in page:
