@@ -141,3 +141,23 @@ def login():
         return client
 
     return do
+
+
+@pytest.fixture
+def browse(page, live_server):
+    """``browse(user, path)`` opens a page of the live server in Chromium as ``user``, whose session is made
+    without the login form (the form itself is tested in accounts/tests/test_browser.py)."""
+    from django.conf import settings
+    from django.test import Client
+
+    page.set_default_timeout(10000)
+
+    def open_as(user, path: str):
+        client = Client()
+        client.force_login(user)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+        page.goto(live_server.url + path)
+        return page
+
+    return open_as

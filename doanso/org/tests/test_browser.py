@@ -3,8 +3,6 @@
 import re
 
 import pytest
-from django.conf import settings
-from django.test import Client
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
@@ -12,23 +10,6 @@ from doanso.core.models import AuditRecord
 from doanso.org.models import Unit, UnitVersion
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
-
-
-@pytest.fixture
-def browse(page: Page, live_server):
-    """``browse(user, path)`` opens a page of the live server as ``user``, whose session is made without the
-    login form (the form itself is tested in accounts)."""
-    page.set_default_timeout(10000)
-
-    def open_as(user, path: str) -> Page:
-        client = Client()
-        client.force_login(user)
-        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-        page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-        page.goto(live_server.url + path)
-        return page
-
-    return open_as
 
 
 def today() -> str:
