@@ -11,14 +11,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doanso.settings")
 os.environ.setdefault("DEBUG", "1")
 
 
-def setup_database():
+def setup_database(keep: bool = False):
     import django
 
     django.setup()
     from django.db import connection
 
-    # A separate database (test_<name>), created and migrated here and dropped at the end.
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    # A separate database (test_<name>), created and migrated here and dropped at the end (kept with keep=True,
+    # so that a second run can skip loading the data).
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=keep)
     return connection
 
 

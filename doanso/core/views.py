@@ -135,6 +135,12 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        n = self.object_list[: self.cap + 1].count()
+        # Counted without ORDER BY: with a LIMIT, an ordering would make the database walk an index in that
+        # order instead of using the one that finds the matches.
+        n = self.object_list.order_by()[: self.cap + 1].count()
         self.capped = n > self.cap
+        self.counted(n)
         return min(n, self.cap)
+
+    def counted(self, n: int) -> None:
+        """Hook: called with the capped count before the first page is read."""

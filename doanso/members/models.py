@@ -181,7 +181,9 @@ class Member(models.Model):
         self.sort_name = "000".join(vn_sort_key(part) for part in (self.given_name, self.middle_name, self.family_name))
         digits = "".join(ch for ch in (self.phone or "") if ch.isdigit())
         local = "0" + digits[2:] if digits.startswith("84") else digits
-        self.search_text = " ".join(
+        # A leading space lets a short word match at the start of a word (" an" finds "An", "Anh"): the
+        # trigram index serves that, while a two-letter substring anywhere could not use it.
+        self.search_text = " " + " ".join(
             p
             for p in (
                 fold(f"{self.family_name} {self.middle_name} {self.given_name} {self.other_names}"),

@@ -2,11 +2,13 @@
 
 import datetime
 
-from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, When
+from django.db.models import Case, CharField, Count, Exists, IntegerField, OuterRef, Q, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from doanso.accounts.roles import VIEW_MEMBERS
 from doanso.core.text import fold
+from doanso.core.views import CappedPaginator
 
 from .models import CURRENT_STATUSES, AnnualRating, Member, MemberStatus
 
@@ -51,9 +53,10 @@ def search(
 ):
     """Members in the user's scope that match every given criterion.
 
-    ``q`` matches every word in the name (diacritics and case ignored, NFC or NFD), or a citizen ID, phone or
-    card number (prefix or substring); on PostgreSQL a trigram index serves the substring match. ``status``
-    "" means current members (graduated, struck-off… are kept but hidden), "all" means everyone.
+    ``q`` matches every word in the name (diacritics and case ignored, NFC or NFD; words of three letters or
+    more anywhere, shorter ones at the start of a word), or a citizen ID, phone or card number (prefix or
+    substring); on PostgreSQL a trigram index serves the match. ``status`` "" means current members
+    (graduated, struck-off… are kept but hidden), "all" means everyone.
     """
     qs = Member.objects.restrict(user, action)
     if unit is not None:
@@ -62,6 +65,10 @@ def search(
         digits = "".join(ch for ch in word if ch.isdigit())
         if digits and len(digits) == len(word.replace(".", "").replace("-", "")):
             word = digits  # "0905.123.456" or "0905-123" search the digits
+        if len(word) <= 2:
+            # One or two letters match the start of a word ("an" → An, Anh, not Lan): anywhere in the text,
+            # they would match most of the registry and no index could help.
+            word = " " + word
         qs = qs.filter(search_text__contains=word)
     if status == "all":
         pass
@@ -90,6 +97,33 @@ def search(
         year = rating_year or timezone.localdate().year - 1
         qs = qs.filter(Exists(AnnualRating.objects.filter(member=OuterRef("pk"), year=year, level=rating)))
     return qs
+
+
+class SearchPaginator(CappedPaginator):
+    """Pages of a member search, sorted by given name (sort_name).
+
+    The database has two ways to the first page: walk the sort_name index and test each row (quick when the
+    words are common), or find the matches with the trigram index and sort them (quick when they are few).
+    PostgreSQL cannot tell which from its statistics for LIKE '%…%', and the wrong choice costs seconds on a
+    million rows (a given name's matches all sit together in name order, far down the index). The capped
+    count, which is cheap either way, tells:
+    - up to the cap, the ordering is wrapped in an expression no index provides, so the matches are found
+      first and then sorted;
+    - past the cap with words typed, the page shows matches in registration order and the list asks for more
+      words (sorting tens of thousands of "Nguyễn" by name helps nobody); without words (browsing a unit), the
+      name index serves the order directly.
+    """
+
+    def __init__(self, queryset, per_page, *, text_query: bool = False):
+        self.text_query = text_query
+        super().__init__(queryset.order_by("sort_name", "id"), per_page)
+
+    def counted(self, n: int) -> None:
+        if n <= self.cap:
+            by_name = Concat("sort_name", Value(""), output_field=CharField())
+            self.object_list = self.object_list.order_by(by_name, "id")
+        elif self.text_query:
+            self.object_list = self.object_list.order_by("id")
 
 
 def unit_statistics(unit) -> dict:

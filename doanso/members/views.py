@@ -13,7 +13,6 @@ from doanso.accounts.scope import can, can_anywhere
 from doanso.core.forms import add_service_errors
 from doanso.core.models import AccessRecord
 from doanso.core.tasks import start_task
-from doanso.core.views import CappedPaginator
 from doanso.org.models import Unit
 
 from . import selectors
@@ -47,7 +46,8 @@ def member_list(request):
     if not can_anywhere(request.user, VIEW_MEMBERS):
         raise Http404
     form, _criteria, members = filtered(request)
-    page = CappedPaginator(members.select_related("unit").order_by("sort_name", "id"), PAGE_SIZE).get_page(
+    text_query = bool(form.is_bound and form.is_valid() and form.cleaned_data.get("q"))
+    page = selectors.SearchPaginator(members.select_related("unit"), PAGE_SIZE, text_query=text_query).get_page(
         request.GET.get("page")
     )
     for member in page:

@@ -316,3 +316,11 @@ def test_saved_filters(client, world, people):
     saved = world.manager_C1.member_filters.get()
     assert saved.query == "sex=female"
     assert "Nữ đoàn viên" in client.get(reverse("members:member_list")).content.decode()
+
+
+def test_short_words_match_the_start_of_a_word(world):
+    MemberFactory(unit=world.B1, family_name="Lê", middle_name="Thị", given_name="Lan")
+    MemberFactory(unit=world.B1, family_name="Hồ", middle_name="Văn", given_name="Anh")
+    assert names(selectors.search(world.manager_P, q="an")) == ["Anh"]
+    assert names(selectors.search(world.manager_P, q="lan")) == ["Lan"]
+    assert names(selectors.search(world.manager_P, q="le th")) == ["Lan"]
