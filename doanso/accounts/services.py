@@ -14,7 +14,7 @@ from doanso.core.text import nfc
 
 from .models import ApiToken, Invitation, RoleAssignment, User, hash_token
 from .phones import normalise_phone
-from .roles import MANAGE_ROLES, ROLES
+from .roles import MANAGE_MEMBERS, MANAGE_ROLES, ROLES
 from .scope import can
 
 
@@ -81,7 +81,8 @@ def invite_user(
     """Create an invitation and return it with the raw token (shown or sent once, stored only as a hash)."""
     if role:
         check_can_grant(actor, role, unit)
-    elif not can(actor, MANAGE_ROLES, unit):
+    elif not (can(actor, MANAGE_ROLES, unit) or can(actor, MANAGE_MEMBERS, unit)):
+        # An account without a role is a member's own account: whoever manages members may invite them.
         raise PermissionDenied
     full_name = nfc(full_name)
     if not full_name:

@@ -158,6 +158,11 @@ def invitation_accept(request, token):
         else:
             login(request, user, backend="doanso.accounts.backends.PhoneOrEmailBackend")
             messages.success(request, _("Welcome! Your account is ready."))
+            from doanso.members.services.selfservice import activate_member_account
+
+            # A member's invitation (no role) ties the account to their record and opens their own page.
+            if activate_member_account(user) is not None:
+                return redirect("members:my_home")
             return redirect(settings.LOGIN_REDIRECT_URL)
     return render(request, "accounts/invitation_accept.html", {"form": form, "invitation": invitation})
 
