@@ -1,4 +1,5 @@
 from django import forms
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
@@ -55,3 +56,17 @@ def add_service_errors(form: forms.Form, error, field_map: dict[str, str] | None
     else:
         for message in error.messages:
             form.add_error(None, message)
+
+
+def preview_or_run(request, form, preview, run, field_map=None):
+    """The two steps of every operation form: a POST without ``confirm`` validates and returns the lines of the
+    preview; a POST with ``confirm`` runs the service and returns its redirect. Errors land on the form."""
+    if request.method != "POST" or not form.is_valid():
+        return None, None
+    try:
+        if "confirm" in request.POST:
+            return run(), None
+        return None, preview()
+    except ValidationError as exc:
+        add_service_errors(form, exc, field_map)
+        return None, None

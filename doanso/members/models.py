@@ -211,6 +211,7 @@ class MemberEvent(models.Model):
         RATED = "rated", _("Annual rating")
         DISCIPLINED = "disciplined", _("Discipline")
         GRADUATED = "graduated", _("Graduated")
+        KEPT = "kept", _("Kept past the age limit")
         STRUCK_OFF = "struck_off", _("Struck off")
         RESIGNED = "resigned", _("Left the union")
         DECEASED = "deceased", _("Deceased")
@@ -401,6 +402,8 @@ class Admission(models.Model):
         Member, verbose_name=_("introduced by"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     introducer_known_since = models.DateField(_("introducer has known the applicant since"), null=True, blank=True)
+    # When a chi đội or chi hội introduces the applicant collectively instead of one member.
+    collective_introducer = models.CharField(_("introduced collectively by"), max_length=255, blank=True)
     vote_on = models.DateField(_("branch meeting on"), null=True, blank=True)
     votes_present = models.PositiveSmallIntegerField(_("members present"), null=True, blank=True)
     votes_for = models.PositiveSmallIntegerField(_("votes for"), null=True, blank=True)

@@ -9,9 +9,10 @@ from django.views.decorators.http import require_POST
 
 from doanso.accounts.roles import MANAGE_UNITS, RUN_TASKS, VIEW_MEMBERS, VIEW_UNITS
 from doanso.accounts.scope import can
-from doanso.core.forms import add_service_errors
+from doanso.core.forms import add_service_errors, preview_or_run
 from doanso.core.tasks import start_task
 from doanso.members import selectors as member_selectors
+from doanso.members.lifecycle_views import unit_actions as member_unit_actions
 from doanso.members.models import RatingLevel
 
 from . import selectors, services
@@ -89,6 +90,7 @@ def unit_detail(request, pk):
         # Members whose file sits anywhere in the subtree (units merged into this one included).
         "stats": member_selectors.unit_statistics(unit) if can(request.user, VIEW_MEMBERS, unit) else None,
         "rating_levels": RatingLevel.choices,
+        "member_actions": member_unit_actions(request.user, unit),
     }
     return render(request, "org/unit_detail.html", context)
 
@@ -108,20 +110,6 @@ def tree_as_of(request):
 
 def _form_page(request, unit, form, template, title, extra=None):
     return render(request, template, {"unit": unit, "form": form, "title": title, **(extra or {})})
-
-
-def preview_or_run(request, form, preview, run, field_map=None):
-    """The two steps of every operation form: a POST without ``confirm`` validates and returns the lines of the
-    preview; a POST with ``confirm`` runs the service and returns its redirect. Errors land on the form."""
-    if request.method != "POST" or not form.is_valid():
-        return None, None
-    try:
-        if "confirm" in request.POST:
-            return run(), None
-        return None, preview()
-    except ValidationError as exc:
-        add_service_errors(form, exc, field_map)
-        return None, None
 
 
 @login_required
