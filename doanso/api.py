@@ -4,6 +4,7 @@ Authentication: a personal token (``Authorization: Bearer TOKEN``, see ``manage.
 browser session. Every endpoint reads through ``restrict(user, action)``, exactly like the UI.
 """
 
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from ninja import NinjaAPI
 from ninja.openapi.views import openapi_view
@@ -39,6 +40,19 @@ api = NinjaAPI(
 )
 api.add_router("/units", "doanso.org.api.router")
 api.add_router("/members", "doanso.members.api.router")
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc: ValidationError):
+    """A refused action: 422 with the messages keyed by field, as the forms show them."""
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return api.create_response(request, {"errors": errors}, status=422)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    """Out of scope reads as missing, exactly like the web pages."""
+    return api.create_response(request, {"detail": "Not Found"}, status=404)
 
 
 def api_docs(request):

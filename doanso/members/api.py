@@ -3,16 +3,20 @@ are masked exactly as in the web list; there is no unmasking over the API."""
 
 import datetime
 
+from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from doanso.accounts.roles import VIEW_MEMBERS
+from doanso.accounts.roles import MANAGE_MEMBERS, VIEW_MEMBERS
 from doanso.org.models import Unit
 
 from . import selectors
-from .models import Member
+from .models import Member, Transfer
 from .privacy import mask_citizen_id, mask_phone
+from .services import lifecycle
 
 router = Router(tags=["members"])
 
@@ -81,3 +85,158 @@ def list_members(request, filters: Query[MemberFilters]):
 @router.get("/{int:member_id}", response=MemberOut, summary="One member")
 def member_detail(request, member_id: int):
     return get_object_or_404(Member.objects.restrict(request.user, VIEW_MEMBERS).select_related("unit"), pk=member_id)
+
+
+# --- lifecycle actions --------------------------------------------------------------------------------------
+# The same services as the web pages: a refused action answers 422 with the messages keyed by field (see the
+# ValidationError handler in doanso/api.py); a member, unit or transfer outside the caller's scope is a 404.
+
+
+class TransferIn(Schema):
+    to_unit: str | None = None  # a unit code of the province …
+    destination: str = ""  # … or a union outside it
+    assessment: str = ""
+    sent_on: datetime.date | None = None
+    dues_paid_until: datetime.date | None = None
+
+
+class TransferOut(Schema):
+    id: int
+    member_id: int
+    from_unit_code: str
+    to_unit_code: str | None
+    destination: str
+    status: str
+    sent_on: datetime.date
+    received_on: datetime.date | None
+    verification_code: str
+
+    @staticmethod
+    def resolve_from_unit_code(obj):
+        return obj.from_unit.code
+
+    @staticmethod
+    def resolve_to_unit_code(obj):
+        return obj.to_unit.code if obj.to_unit else None
+
+
+class ReceiveIn(Schema):
+    place_in: str | None = None  # a unit code under the receiving unit; the receiving unit itself by default
+    received_on: datetime.date | None = None
+
+
+class CancelIn(Schema):
+    reason: str = ""
+
+
+class EndIn(Schema):
+    reason_kind: str  # "strike_off", "resignation" or "death"
+    reason: str = ""
+    months_missed: int = 0
+    on: datetime.date | None = None
+
+
+class RatingIn(Schema):
+    member_id: int
+    level: str
+    participation: int | None = None
+
+
+class RatingsIn(Schema):
+    year: int
+    ratings: list[RatingIn]
+
+
+def _member(request, member_id: int, action: str = MANAGE_MEMBERS) -> Member:
+    return get_object_or_404(Member.objects.restrict(request.user, action).select_related("unit"), pk=member_id)
+
+
+def _unit(request, code: str | None, action: str = MANAGE_MEMBERS):
+    if not code:
+        return None
+    return get_object_or_404(Unit.objects.restrict(request.user, action), code__iexact=code)
+
+
+@router.post("/{int:member_id}/transfers", response={201: TransferOut}, summary="Send a member to another unit")
+def send_transfer(request, member_id: int, payload: TransferIn):
+    member = _member(request, member_id)
+    # The receiving unit may be anywhere in the province: it is looked up among all active units.
+    to_unit = (
+        get_object_or_404(Unit.objects.filter(active_to__isnull=True), code__iexact=payload.to_unit)
+        if payload.to_unit
+        else None
+    )
+    transfer = lifecycle.send_transfer(
+        member,
+        actor=request.user,
+        to_unit=to_unit,
+        destination=payload.destination,
+        assessment=payload.assessment,
+        sent_on=payload.sent_on,
+        dues_paid_until=payload.dues_paid_until,
+    )
+    return 201, Transfer.objects.select_related("from_unit", "to_unit").get(pk=transfer.pk)
+
+
+@router.get("/transfers/inbox", response=list[TransferOut], summary="Transfers waiting for the caller's units")
+def transfer_inbox(request):
+    receiving = Unit.objects.restrict(request.user, MANAGE_MEMBERS).values("pk")
+    return list(
+        Transfer.objects.filter(status=Transfer.Status.SENT, to_unit__in=receiving).select_related(
+            "from_unit", "to_unit"
+        )
+    )
+
+
+def _transfer(request, transfer_id: int) -> Transfer:
+    # Visible to both sides: the sender's and the receiver's managers.
+    scope = Unit.objects.restrict(request.user, MANAGE_MEMBERS).values("pk")
+    return get_object_or_404(
+        Transfer.objects.filter(Q(from_unit__in=scope) | Q(to_unit__in=scope)).select_related("from_unit", "to_unit"),
+        pk=transfer_id,
+    )
+
+
+@router.post("/transfers/{int:transfer_id}/receive", response=MemberOut, summary="Receive a transferred member")
+def receive_transfer(request, transfer_id: int, payload: ReceiveIn):
+    transfer = _transfer(request, transfer_id)
+    member = lifecycle.receive_transfer(
+        transfer, actor=request.user, received_on=payload.received_on, place_in=_unit(request, payload.place_in)
+    )
+    return Member.objects.select_related("unit").get(pk=member.pk)
+
+
+@router.post("/transfers/{int:transfer_id}/cancel", response=MemberOut, summary="Cancel a transfer")
+def cancel_transfer(request, transfer_id: int, payload: CancelIn):
+    member = lifecycle.cancel_transfer(_transfer(request, transfer_id), actor=request.user, reason=payload.reason)
+    return Member.objects.select_related("unit").get(pk=member.pk)
+
+
+@router.post("/{int:member_id}/end", response=MemberOut, summary="Strike off, record a resignation or a death")
+def end_membership(request, member_id: int, payload: EndIn):
+    member = _member(request, member_id)
+    if payload.reason_kind == "strike_off":
+        member = lifecycle.strike_off(
+            member, actor=request.user, reason=payload.reason, months_missed=payload.months_missed, on=payload.on
+        )
+    elif payload.reason_kind == "resignation":
+        member = lifecycle.record_resignation(member, actor=request.user, reason=payload.reason, on=payload.on)
+    elif payload.reason_kind == "death":
+        member = lifecycle.record_death(member, actor=request.user, on=payload.on, note=payload.reason)
+    else:
+        raise ValidationError({"reason_kind": _("Choose strike_off, resignation or death.")})
+    return Member.objects.select_related("unit").get(pk=member.pk)
+
+
+@router.post("/units/{code}/ratings", summary="Rate the members of a branch for a year")
+def rate_branch(request, code: str, payload: RatingsIn):
+    unit = _unit(request, code)
+    members = Member.objects.in_bulk([r.member_id for r in payload.ratings])
+    missing = [r.member_id for r in payload.ratings if r.member_id not in members]
+    if missing:
+        raise ValidationError({"ratings": _("Unknown members: {ids}.").format(ids=", ".join(map(str, missing)))})
+    ratings = {
+        members[r.member_id]: lifecycle.RatingEntry(level=r.level, participation=r.participation)
+        for r in payload.ratings
+    }
+    return lifecycle.rate_members(unit, payload.year, ratings, actor=request.user)

@@ -28,6 +28,7 @@ class Route:
     method: str = "get"
     data: Callable = field(default=lambda w: {})
     query: dict = field(default_factory=dict)
+    json: bool = False  # send ``data`` as a JSON body (API endpoints)
 
     def __post_init__(self):
         assert len(self.expect) == len(PERSONAS), "one expectation per persona"

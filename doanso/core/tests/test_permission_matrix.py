@@ -70,6 +70,10 @@ def matrix_world(world, django_capture_on_commit_callbacks):
 
     world.member = MemberFactory(unit=world.B1)
     world.saved_filter = SavedFilter.objects.create(user=world.manager_C1, name="Nam", query="sex=male")
+    from doanso.members.services import lifecycle
+
+    # A transfer from B2 (under C1) to B3 (under C2): both sides may act on it, others may not see it.
+    world.transfer = lifecycle.send_transfer(MemberFactory(unit=world.B2), actor=world.admin, to_unit=world.B3)
     return world
 
 
@@ -93,8 +97,12 @@ def test_route_answers_as_declared(client, matrix_world, name, persona, settings
     if user is not None:
         client.force_login(user)
     url = reverse(name, kwargs=route.kwargs(matrix_world))
-    send = client.post if route.method == "post" else client.get
-    response = send(url, route.data(matrix_world) if route.method == "post" else route.query)
+    if route.method == "post" and route.json:
+        response = client.post(url, route.data(matrix_world), content_type="application/json")
+    elif route.method == "post":
+        response = client.post(url, route.data(matrix_world))
+    else:
+        response = client.get(url, route.query)
     if expected == LOGIN:
         assert response.status_code == 302, f"{name} as {persona}: {response.status_code}"
         assert response.url.startswith(reverse("accounts:login")), f"{name} as {persona}: went to {response.url}"

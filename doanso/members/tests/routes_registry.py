@@ -20,4 +20,43 @@ ROUTES = {
     # API: no credentials is a 401; the list is filtered to the caller's scope.
     "api:list_members": Route(expect=(401, 200, 200, 200, 200)),
     "api:member_detail": Route(expect=(401, 404, 404, 200, 200), kwargs=lambda w: {"member_id": w.member.pk}),
+    # Lifecycle actions over the API, as JSON. A sent transfer of the world's member (B1, under C1) to B3.
+    "api:send_transfer": Route(
+        expect=(401, 404, 404, 201, 201),
+        method="post",
+        json=True,
+        kwargs=lambda w: {"member_id": w.member.pk},
+        data=lambda w: {"to_unit": "B3"},
+    ),
+    "api:transfer_inbox": Route(expect=(401, 200, 200, 200, 200)),
+    # The world's open transfer goes from B2 (C1) to B3 (C2): the receiving side (the sibling manager here, and
+    # the province) may receive it; the sending side may not (404, as for anything out of scope).
+    "api:receive_transfer": Route(
+        expect=(401, 404, 200, 200, 404),
+        method="post",
+        json=True,
+        kwargs=lambda w: {"transfer_id": w.transfer.pk},
+        data=lambda w: {},
+    ),
+    "api:cancel_transfer": Route(
+        expect=(401, 404, 200, 200, 200),
+        method="post",
+        json=True,
+        kwargs=lambda w: {"transfer_id": w.transfer.pk},
+        data=lambda w: {"reason": "Nhầm đơn vị"},
+    ),
+    "api:end_membership": Route(
+        expect=(401, 404, 404, 200, 200),
+        method="post",
+        json=True,
+        kwargs=lambda w: {"member_id": w.member.pk},
+        data=lambda w: {"reason_kind": "resignation", "reason": "Chuyển công tác ra nước ngoài"},
+    ),
+    "api:rate_branch": Route(
+        expect=(401, 404, 404, 200, 200),
+        method="post",
+        json=True,
+        kwargs=lambda w: {"code": "B1"},
+        data=lambda w: {"year": 2025, "ratings": [{"member_id": w.member.pk, "level": "good"}]},
+    ),
 }
