@@ -60,17 +60,21 @@ OUR_COLUMNS = [
     ("Đơn vị", lambda m: m.unit.name),
     ("Ghi chú", lambda m: m.notes),
 ]
-# Columns holding protected data, masked unless unmasked with a reason.
+# Columns holding protected data in either layout, masked unless unmasked with a reason. Addresses keep the
+# commune and lose the street.
 MASKS = {
     "Số CCCD": lambda m: mask_citizen_id(m.citizen_id),
+    "Số CCCD/CMND": lambda m: mask_citizen_id(m.citizen_id),
     "Số điện thoại": lambda m: mask_phone(m.phone),
     "Email": lambda m: mask_email(m.email),
     "Địa chỉ": lambda m: "",
+    "Nơi thường trú": lambda m: _division(m.residence),
+    "Nơi ở hiện nay": lambda m: _division(m.residence),
     "Tôn giáo": lambda m: "",
     "Ngày vào Đảng": lambda m: "",
 }
 # Columns whose values are digit strings Excel would turn into numbers.
-TEXT_COLUMNS = {"Số CCCD", "Số điện thoại", "Số thẻ đoàn viên"}
+TEXT_COLUMNS = {"Số CCCD", "Số CCCD/CMND", "Số điện thoại", "Số thẻ đoàn viên"}
 
 
 def columns_of(layout: str) -> list:

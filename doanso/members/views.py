@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from doanso.accounts.roles import EXPORT_MEMBERS, MANAGE_MEMBERS, VIEW_MEMBERS, VIEW_SENSITIVE
+from doanso.accounts.roles import EXPORT_MEMBERS, IMPORT_MEMBERS, MANAGE_MEMBERS, VIEW_MEMBERS, VIEW_SENSITIVE
 from doanso.accounts.scope import can, can_anywhere
 from doanso.core.forms import add_service_errors
 from doanso.core.models import AccessRecord
@@ -62,6 +62,7 @@ def member_list(request):
         "saved_filters": SavedFilter.objects.filter(user=request.user),
         "can_export": can_anywhere(request.user, EXPORT_MEMBERS),
         "can_add": can_anywhere(request.user, MANAGE_MEMBERS),
+        "can_import": can_anywhere(request.user, IMPORT_MEMBERS),
     }
     template = "members/partials/member_rows.html" if request.htmx else "members/member_list.html"
     return render(request, template, context)

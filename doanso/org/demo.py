@@ -411,6 +411,11 @@ def add_years(day: datetime.date, years: int) -> datetime.date:
         return day.replace(year=day.year + years, day=28)
 
 
+def sample_century_digit(born: datetime.date, male: bool) -> int:
+    """The fourth digit of a citizen ID: 0/1 for a man/woman born in the 1900s, 2/3 in the 2000s."""
+    return (0 if born.year < 2000 else 2) + (0 if male else 1)
+
+
 class DemoBuilder:
     """Builds the demo in one transaction: all of it or nothing. Deterministic for a given seed and day."""
 
@@ -742,6 +747,7 @@ class DemoBuilder:
             oldest = add_years(today, -ages[1] - 1) + datetime.timedelta(days=1)
             births[ages] = (oldest, (youngest - oldest).days + 1)
         remaining = self.members
+        serial = 0
         while remaining > 0:
             chunk = min(remaining, 10_000)
             remaining -= chunk
@@ -756,7 +762,13 @@ class DemoBuilder:
                 earliest = add_years(born, 15) + datetime.timedelta(days=1)
                 latest = min(today, add_years(born, 18))
                 joined = earliest + datetime.timedelta(days=rng.randrange((latest - earliest).days + 1))
+                serial += 1
                 yield Member(
+                    # A sample citizen ID that passes the checks (048 Đà Nẵng or 049 Quảng Nam, century and sex
+                    # digit, year of birth) and a sample card number, so that search by ID can be tried.
+                    citizen_id=f"{rng.choice((48, 49)):03d}{sample_century_digit(born, male)}"
+                    f"{born.year % 100:02d}{serial:06d}",
+                    card_number=f"MAU-{serial:07d}",
                     family_name=family,
                     middle_name=middle,
                     given_name=given,

@@ -324,3 +324,19 @@ def test_short_words_match_the_start_of_a_word(world):
     assert names(selectors.search(world.manager_P, q="an")) == ["Anh"]
     assert names(selectors.search(world.manager_P, q="lan")) == ["Lan"]
     assert names(selectors.search(world.manager_P, q="le th")) == ["Lan"]
+
+
+def test_national_layout_export_masks_too(client, world, people, django_capture_on_commit_callbacks):
+    from openpyxl import load_workbook
+
+    from doanso.core.models import TaskRun
+
+    Member.objects.filter(pk=people["an"].pk).update(residence_address="12 Lê Duẩn")
+    client.force_login(world.staff_C1)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("members:member_export"), {"layout": "national", "format": "xlsx"})
+    sheet = load_workbook(io.BytesIO(TaskRun.objects.get().result_file.read())).active
+    header = [c.value for c in sheet[1]]
+    an = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "Nguyễn Văn An")
+    assert an[header.index("Số CCCD/CMND")] == "048*******34"
+    assert "Lê Duẩn" not in str(an)
