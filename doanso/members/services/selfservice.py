@@ -310,7 +310,8 @@ def approve_correction(correction: CorrectionRequest, *, actor, note: str = "") 
         actor=actor,
         data={
             "request": correction.pk,
-            "fields": [field_label(n) for n in changes],
+            # In the record's order: PostgreSQL's jsonb does not keep the keys of ``changes`` in order.
+            "fields": [field_label(n) for n in CORRECTABLE_FIELDS if n in changes],
         },
     )
     masked = _masked(changes)
