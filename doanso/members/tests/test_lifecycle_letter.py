@@ -91,6 +91,12 @@ def test_the_letter_is_one_a4_page_whose_qr_opens_its_check(client, login, world
     assert "048301001234" not in text
 
 
+@pytest.fixture(autouse=True)
+def english_pages(client):
+    """The public pages follow the visitor's browser language; these tests read them in English."""
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+
+
 @pytest.mark.usefixtures("english")
 def test_the_check_shows_only_what_the_letter_is_for(client, letter):
     response = client.get(reverse("members:transfer_verify", args=[letter.verification_code]))
