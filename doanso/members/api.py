@@ -2,19 +2,24 @@
 are masked exactly as in the web list; there is no unmasking over the API."""
 
 import datetime
+import uuid
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db.models import Q
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema
+from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from doanso.accounts.roles import MANAGE_MEMBERS, VIEW_MEMBERS
+from doanso.accounts.roles import IMPORT_MEMBERS, MANAGE_MEMBERS, VIEW_MEMBERS
 from doanso.org.models import Unit
 
 from . import selectors
-from .models import Member, Transfer
+from .models import ImportMapping, Member, Transfer
 from .privacy import mask_citizen_id, mask_phone
 from .services import lifecycle
 
@@ -240,3 +245,106 @@ def rate_branch(request, code: str, payload: RatingsIn):
         for r in payload.ratings
     }
     return lifecycle.rate_members(unit, payload.year, ratings, actor=request.user)
+
+
+# --- imports --------------------------------------------------------------------------------------------------
+
+
+class ImportStarted(Schema):
+    task_id: str
+    status_url: str
+
+
+@router.post("/imports", response={202: ImportStarted}, summary="Import a spreadsheet of members")
+def start_import(
+    request,
+    file: UploadedFile = File(...),
+    unit: str = Form(...),
+    mapping: str = Form(""),
+    duplicates: str = Form("update"),
+    dry_run: bool = Form(True),
+    only_valid: bool = Form(False),
+):
+    """The web import as a background task: a dry run by default (the error report lists every rejected row),
+    or the import itself (all or nothing unless ``only_valid``). Poll ``status_url`` for progress and result.
+    ``mapping`` names a saved or built-in column mapping; without it the columns are guessed from the headers."""
+    from doanso.core.models import private_storage
+    from doanso.core.tasks import start_task
+
+    from . import importing
+
+    target = get_object_or_404(Unit.objects.restrict(request.user, IMPORT_MEMBERS), code__iexact=unit)
+    if duplicates not in (importing.DUPLICATES_UPDATE, importing.DUPLICATES_REJECT):
+        raise ValidationError({"duplicates": _("Choose update or reject.")})
+    saved = ImportMapping.objects.filter(name=mapping).first() if mapping else None
+    if mapping and saved is None:
+        raise ValidationError({"mapping": _("No saved column mapping has this name.")})
+    data = file.read()
+    try:
+        sheet = importing.read_sheet(data, file.name or "")
+    except importing.ImportFileError as exc:
+        raise ValidationError({"file": str(exc)}) from exc
+    name = private_storage().save(
+        f"imports/{uuid.uuid4().hex}{Path(file.name or '').suffix.lower()[:6]}", ContentFile(data)
+    )
+    options = importing.ImportOptions(
+        unit_id=target.pk,
+        mapping=saved.mapping if saved else None,
+        sheet=sheet.name,
+        duplicates=duplicates,
+        filename=Path(file.name or "").name[:200],
+        mapping_name=saved.name if saved else "",
+    ).as_dict()
+    if dry_run:
+        run = start_task(
+            importing.preview_members_import,
+            kind="members.import_preview",
+            owner=request.user,
+            unit=target,
+            title=_("Checking {file} for {unit}").format(file=file.name, unit=target.name),
+            storage_name=name,
+            options=options,
+            language=get_language(),
+        )
+    else:
+        run = start_task(
+            importing.commit_members_import,
+            kind="members.import_commit",
+            owner=request.user,
+            unit=target,
+            title=_("Importing {file} into {unit}").format(file=file.name, unit=target.name),
+            storage_name=name,
+            options=options,
+            actor_id=request.user.pk,
+            only_valid=only_valid,
+            language=get_language(),
+        )
+    return 202, {"task_id": str(run.pk), "status_url": f"/api/v1/members/tasks/{run.pk}"}
+
+
+class TaskOut(Schema):
+    id: str
+    kind: str
+    status: str
+    done: int
+    total: int
+    message: str
+    result: dict
+    error_count: int
+
+
+@router.get("/tasks/{task_id}", response=TaskOut, summary="Progress and result of a background task")
+def task_status(request, task_id: uuid.UUID):
+    from doanso.core.views import visible_tasks
+
+    run = get_object_or_404(visible_tasks(request.user), pk=task_id)
+    return {
+        "id": str(run.pk),
+        "kind": run.kind,
+        "status": run.status,
+        "done": run.done,
+        "total": run.total,
+        "message": run.message,
+        "result": run.result,
+        "error_count": run.error_count,
+    }

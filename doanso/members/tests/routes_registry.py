@@ -52,6 +52,10 @@ ROUTES = {
         kwargs=lambda w: {"member_id": w.member.pk},
         data=lambda w: {"reason_kind": "resignation", "reason": "Chuyển công tác ra nước ngoài"},
     ),
+    # Imports need a file: without one the caller in scope gets a 422 (missing field), the anonymous a 401.
+    "api:start_import": Route(expect=(401, 422, 422, 422, 422), method="post", data=lambda w: {"unit": "C1"}),
+    # A task belongs to whoever started it: the matrix world's task was started by the manager of C1.
+    "api:task_status": Route(expect=(401, 404, 404, 404, 200), kwargs=lambda w: {"task_id": w.task.pk}),
     "api:rate_branch": Route(
         expect=(401, 404, 404, 200, 200),
         method="post",

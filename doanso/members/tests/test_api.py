@@ -68,3 +68,37 @@ def test_end_membership_rejects_an_unknown_kind(client, world):
     member = MemberFactory(unit=world.B1)
     response = post_json(client, world.manager_C1, f"/members/{member.pk}/end", {"reason_kind": "vanish"})
     assert response.status_code == 422 and "reason_kind" in response.json()["errors"]
+
+
+def test_import_over_the_api_runs_a_dry_run_then_the_import(
+    client, world, tmp_path, django_capture_on_commit_callbacks
+):
+    from doanso.members.models import Member
+
+    from .import_files import HEADER, people, write_xlsx
+
+    path = write_xlsx(tmp_path / "ds.xlsx", [HEADER, *people(2)], title=[["DANH SÁCH"], []])
+    _token, raw = create_api_token(world.manager_C1, actor=world.manager_C1)
+    headers = {"Authorization": f"Bearer {raw}"}
+
+    def start(**fields):
+        with path.open("rb") as f, django_capture_on_commit_callbacks(execute=True):
+            return client.post("/api/v1/members/imports", {"file": f, "unit": "C1", **fields}, headers=headers)
+
+    response = start()
+    assert response.status_code == 202
+    status = client.get(response.json()["status_url"], headers=headers).json()
+    assert (status["kind"], status["status"], status["error_count"]) == ("members.import_preview", "succeeded", 0)
+    assert Member.objects.count() == 0
+    response = start(dry_run="false")
+    status = client.get(response.json()["status_url"], headers=headers).json()
+    assert (status["kind"], status["status"]) == ("members.import_commit", "succeeded")
+    assert Member.objects.filter(unit=world.B1).count() == 2
+    # Out of scope: a unit of another commune is a 404; a file that is no spreadsheet is a 422 at "file".
+    with path.open("rb") as f:
+        assert client.post("/api/v1/members/imports", {"file": f, "unit": "C2"}, headers=headers).status_code == 404
+    bad = tmp_path / "ghi-chu.txt"
+    bad.write_bytes(b"%PDF-1.4 not a sheet")
+    with bad.open("rb") as f:
+        response = client.post("/api/v1/members/imports", {"file": f, "unit": "C1"}, headers=headers)
+    assert response.status_code == 422 and "file" in response.json()["errors"]
