@@ -11,7 +11,7 @@ from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from ninja import File, Form, Query, Router, Schema
+from ninja import File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -180,7 +180,7 @@ def send_transfer(request, member_id: int, payload: TransferIn):
         sent_on=payload.sent_on,
         dues_paid_until=payload.dues_paid_until,
     )
-    return 201, Transfer.objects.select_related("from_unit", "to_unit").get(pk=transfer.pk)
+    return Status(201, Transfer.objects.select_related("from_unit", "to_unit").get(pk=transfer.pk))
 
 
 @router.get("/transfers/inbox", response=list[TransferOut], summary="Transfers waiting for the caller's units")
@@ -319,7 +319,7 @@ def start_import(
             only_valid=only_valid,
             language=get_language(),
         )
-    return 202, {"task_id": str(run.pk), "status_url": f"/api/v1/members/tasks/{run.pk}"}
+    return Status(202, {"task_id": str(run.pk), "status_url": f"/api/v1/members/tasks/{run.pk}"})
 
 
 class TaskOut(Schema):
