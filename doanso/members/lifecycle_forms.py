@@ -107,7 +107,7 @@ class IntroductionForm(forms.Form):
         # A branch has tens of members: a plain list is enough, and it offers only those who may introduce.
         self.fields["introducer"].queryset = Member.objects.filter(
             unit=branch, status=MemberStatus.ACTIVE, kind=MemberKind.UNION
-        ).order_by("search_name")
+        ).order_by("sort_name")
 
 
 class VoteForm(forms.Form):

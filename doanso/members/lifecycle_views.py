@@ -740,7 +740,7 @@ def rating_bulk(request, pk):
     """The branch's table for one year: a level per member, saved in one go."""
     unit = get_unit(request, pk)
     year = chosen_year(request)
-    members = list(lifecycle.rateable_members(unit).order_by("search_name", "pk"))
+    members = list(lifecycle.rateable_members(unit).order_by("sort_name", "pk"))
     existing = {r.member_id: r for r in unit_ratings(members, year)}
     initial = {}
     for member_id, rating in existing.items():
