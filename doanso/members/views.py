@@ -197,9 +197,7 @@ def filter_save(request):
     query = QueryDict(request.POST.get("query", ""), mutable=True)
     query.pop("page", None)
     if form.is_valid():
-        SavedFilter.objects.update_or_create(
-            user=request.user, name=form.cleaned_data["name"], defaults={"query": query.urlencode()[:1000]}
-        )
+        records.save_filter(actor=request.user, name=form.cleaned_data["name"], query=query.urlencode())
         messages.success(request, _("The filter was saved."))
     else:
         messages.error(request, _("Give the filter a name."))
@@ -209,7 +207,7 @@ def filter_save(request):
 @login_required
 @require_POST
 def filter_delete(request, pk):
-    get_object_or_404(SavedFilter, pk=pk, user=request.user).delete()
+    records.delete_filter(get_object_or_404(SavedFilter, pk=pk, user=request.user), actor=request.user)
     return redirect(_list_url())
 
 

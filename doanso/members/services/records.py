@@ -224,3 +224,23 @@ def bulk_add_members(members: Iterable[Member], *, actor, unit=None, batch_size:
             actor=actor, action="members.bulk_add", object_type="members.member", unit=unit, after={"count": count}
         )
     return count
+
+
+@transaction.atomic
+def save_filter(*, actor, name: str, query: str):
+    """Keep a named search of the member list for its owner (replacing one of the same name)."""
+    from doanso.members.models import SavedFilter
+
+    saved, _created = SavedFilter.objects.update_or_create(
+        user=actor, name=nfc(name)[:100], defaults={"query": query[:1000]}
+    )
+    audit.record(actor=actor, action="members.filter.save", obj=saved, after={"name": saved.name, "query": saved.query})
+    return saved
+
+
+@transaction.atomic
+def delete_filter(saved, *, actor) -> None:
+    if saved.user_id != actor.pk:
+        raise PermissionDenied
+    audit.record(actor=actor, action="members.filter.delete", obj=saved, before={"name": saved.name})
+    saved.delete()
