@@ -143,10 +143,11 @@ TARGETS: list[Target] = [
         "full_name",
         gettext_lazy("Full name"),
         ["ho va ten", "ho ten", "ho va ten doan vien", "ho ten doan vien", "ten doan vien", "full name", "name"],
+        cached=True,
     ),
-    _t("family_name", gettext_lazy("Family name"), ["ho", "family name", "last name", "surname"]),
-    _t("middle_name", gettext_lazy("Middle name"), ["ten dem", "ten lot", "dem", "middle name"]),
-    _t("given_name", gettext_lazy("Given name"), ["ten", "given name", "first name"]),
+    _t("family_name", gettext_lazy("Family name"), ["ho", "family name", "last name", "surname"], cached=True),
+    _t("middle_name", gettext_lazy("Middle name"), ["ten dem", "ten lot", "dem", "middle name"], cached=True),
+    _t("given_name", gettext_lazy("Given name"), ["ten", "given name", "first name"], cached=True),
     _t("other_names", gettext_lazy("Other names"), ["ten goi khac", "ten khac", "bi danh", "other names"]),
     _t(
         "date_of_birth",
@@ -1067,10 +1068,17 @@ def _limited(text: str, limit: int) -> str:
     return text
 
 
+def _has_digit(text: str) -> bool:
+    # Letters are never digits: a name of letters and spaces (nearly all of them) needs no look at each character.
+    if text.replace(" ", "").isalpha():
+        return False
+    return any(ch.isdigit() for ch in text)
+
+
 def _name_part(limit: int) -> Callable:
     def parse(value) -> str:
         text = _text(value)
-        if any(ch.isdigit() for ch in text):
+        if _has_digit(text):
             raise Bad(_("A name has no digits."))
         return _limited(_proper_case(text), limit)
 
@@ -1087,7 +1095,7 @@ def _proper_case(text: str) -> str:
 def parse_full_name(value) -> tuple[str, str, str]:
     """(family, middle, given): the first word is the family name, the last the given name."""
     text = _proper_case(_text(value))
-    if any(ch.isdigit() for ch in text):
+    if _has_digit(text):
         raise Bad(_("A name has no digits."))
     words = text.split()
     if len(words) < 2:
@@ -1195,7 +1203,7 @@ def parse_phone(value) -> str:
         text = _text(value)
         _check_masked(text)
     if _PHONE_CHARS.fullmatch(text):
-        digits = "".join(ch for ch in text if ch.isdigit())
+        digits = text if text.isdigit() else "".join(ch for ch in text if ch.isdigit())
         stripped = text.lstrip("( ")
         national = None
         if stripped.startswith("+84") or (digits.startswith("84") and len(digits) == 11):
@@ -1725,12 +1733,12 @@ _IDENTITY_FIELDS = (
 
 
 class _Row:
-    __slots__ = ("errors", "number", "raw", "values")
+    __slots__ = ("cells", "errors", "number", "values")
 
-    def __init__(self, number: int):
+    def __init__(self, number: int, cells: list):
         self.number = number
+        self.cells = cells  # the raw cells, for error reports
         self.values: dict = {}
-        self.raw: dict = {}
         self.errors: list[RowError] = []
 
 
@@ -1767,7 +1775,6 @@ def build_plan(
 
     units = UnitResolver(unit)
     divisions = DivisionResolver() if any(c.field in ("hometown", "residence") for c in columns) else None
-    checked: list[_Row] = []
     parsers = []
     for column in columns:
         target = TARGETS_BY_KEY[column.field]
@@ -1776,52 +1783,44 @@ def build_plan(
         )
     by_field = {c.field: c for c in columns}
     formulas = sheet.file_type == "xlsx"
+    age_checked: dict = {}
+    formula_message = _(
+        "The cell holds a formula whose result is not saved in the file. Open the file in Excel or LibreOffice, "
+        "save it again and upload it."
+    )
+    # Each cell's outcome is _BLANK, _MASKED, _FAILED, the Bad it raised, or its value. Cached columns remember
+    # it for each distinct raw value (blank ones included); strings key by themselves, other values with their
+    # type, so that True, 1 and 1.0 differ.
+    checked: list[_Row] = []
     for done, (number, cells) in enumerate(data_rows, start=1):
-        row = _Row(number)
+        row = _Row(number, cells)
+        values = row.values
         width = len(cells)
         for index, key, header_name, parse, cache in parsers:
             raw = cells[index] if index < width else ""
-            if raw is None or raw == "" or (raw.__class__ is str and not raw.strip()):
-                if formulas and key in _NEEDED and (number, index) in sheet.formula_cells:
-                    row.errors.append(
-                        RowError(
-                            number,
-                            header_name,
-                            "",
-                            _(
-                                "The cell holds a formula whose result is not saved in the file. Open the file in "
-                                "Excel or LibreOffice, save it again and upload it."
-                            ),
-                        )
-                    )
-                continue
-            row.raw[key] = raw
-            try:
-                if cache is None:
-                    value = parse(raw)
-                else:
-                    # Strings key by themselves; other values with their type, so that True, 1 and 1.0 differ.
-                    cache_key = raw if raw.__class__ is str else (raw.__class__, raw)
-                    value = cache.get(cache_key, _MISSING)
-                    if value is _MISSING:
-                        try:
-                            value = parse(raw)
-                        except Bad as exc:
-                            value = exc
-                        cache[cache_key] = value
-                    if value.__class__ is Bad:
-                        raise value
-            except Bad as exc:
-                row.errors.append(RowError(number, header_name, shown(raw), str(exc.args[0])))
-                continue
-            except Masked:
-                continue
-            except Exception:  # a parser bug must not stop the whole import: report the cell
-                logger.exception("unexpected error reading %r", raw)
-                row.errors.append(RowError(number, header_name, shown(raw), _("This value cannot be read.")))
-                continue
-            row.values[key] = value
-        _check_row(row, by_field, units, divisions)
+            if cache is None:
+                value = _outcome(raw, parse)
+            else:
+                cache_key = raw if raw.__class__ is str else (raw.__class__, raw)
+                value = cache.get(cache_key)
+                if value is None:
+                    value = cache[cache_key] = _outcome(raw, parse)
+            if value.__class__ is _Marker:
+                if value is _BLANK:
+                    if formulas and key in _NEEDED and (number, index) in sheet.formula_cells:
+                        row.errors.append(RowError(number, header_name, "", str(formula_message)))
+                elif value is _FAILED:
+                    # A parser bug must not stop the whole import: the cell is reported.
+                    try:
+                        parse(raw)
+                    except Exception:
+                        logger.exception("unexpected error reading %r", raw)
+                    row.errors.append(RowError(number, header_name, shown(raw), _("This value cannot be read.")))
+            elif value.__class__ is Bad:
+                row.errors.append(RowError(number, header_name, shown(raw), str(value.args[0])))
+            else:
+                values[key] = value
+        _check_row(row, by_field, units, divisions, age_checked)
         checked.append(row)
         if progress is not None and done % 2000 == 0:
             progress(done, total)
@@ -1831,7 +1830,26 @@ def build_plan(
     return plan
 
 
-_MISSING = object()
+class _Marker:
+    """The outcome of a cell that gives no value."""
+
+
+_BLANK = _Marker()  # an empty cell
+_MASKED = _Marker()  # a cell masked by an export: the file does not give this value
+_FAILED = _Marker()  # a parser bug
+
+
+def _outcome(raw, parse):
+    if raw is None or raw == "" or (raw.__class__ is str and not raw.strip()):
+        return _BLANK
+    try:
+        return parse(raw)
+    except Bad as exc:
+        return exc
+    except Masked:
+        return _MASKED
+    except Exception:
+        return _FAILED
 
 
 def _at(cells, index):
@@ -1841,10 +1859,17 @@ def _at(cells, index):
 def _error(row: _Row, by_field: dict[str, Column], key: str, message: str) -> None:
     column = by_field.get(key)
     header = column.header if column else _label(key)
-    row.errors.append(RowError(row.number, header, shown(row.raw.get(key, "")), message))
+    raw = _at(row.cells, column.index) if column else ""
+    row.errors.append(RowError(row.number, header, shown(raw), message))
 
 
-def _check_row(row: _Row, by_field: dict[str, Column], units: UnitResolver, divisions: DivisionResolver | None) -> None:
+def _check_row(
+    row: _Row,
+    by_field: dict[str, Column],
+    units: UnitResolver,
+    divisions: DivisionResolver | None,
+    age_checked: dict | None = None,
+) -> None:
     """Turn the parsed cells of one row into member fields, with the checks that need several cells."""
     v = row.values
     out: dict = {}
@@ -1907,7 +1932,13 @@ def _check_row(row: _Row, by_field: dict[str, Column], units: UnitResolver, divi
     joined = v.get("joined_on")
     if joined is not None:
         if dob is not None and kind == MemberKind.UNION:
-            for message in admission_age_errors(dob, joined):
+            # Dates repeat: the verdict for each (birth, admission) pair is worked out once per file.
+            found = age_checked.get((dob, joined)) if age_checked is not None else None
+            if found is None:
+                found = admission_age_errors(dob, joined)
+                if age_checked is not None:
+                    age_checked[(dob, joined)] = found
+            for message in found:
                 _error(row, by_field, "joined_on", message)
         out["joined_on"] = joined
     party = v.get("party_joined_on")
