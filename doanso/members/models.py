@@ -144,9 +144,9 @@ class Member(models.Model):
     )
     is_sample = models.BooleanField(_("sample data"), default=False)
     # fold(given middle family other): diacritics-insensitive search; sorting by it follows the given name.
-    search_name = models.CharField(max_length=300, editable=False, db_index=True)
+    search_name = models.CharField(max_length=300, editable=False)
     # Vietnamese dictionary order by given name, then middle name, then family name (core.text.vn_sort_key).
-    sort_name = models.CharField(max_length=600, editable=False, default="", db_index=True)
+    sort_name = models.CharField(max_length=600, editable=False, default="")
     # Everything a search box may match: the folded name, citizen ID, phone digits, card number.
     search_text = models.CharField(max_length=400, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -158,9 +158,13 @@ class Member(models.Model):
         ordering = ["sort_name", "id"]
         verbose_name = _("member")
         verbose_name_plural = _("members")
+        # Plain indexes (Meta.indexes): a CharField's db_index=True also builds a second LIKE index on
+        # PostgreSQL, which these columns never need — and every index costs a bulk import time.
         indexes = [
             models.Index(fields=["unit", "status"], name="members_unit_status"),
             models.Index(fields=["date_of_birth"], name="members_dob"),
+            models.Index(fields=["sort_name"], name="members_sort_name"),
+            models.Index(fields=["search_name"], name="members_search_name"),
         ]
         constraints = [
             models.CheckConstraint(
