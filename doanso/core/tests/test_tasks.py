@@ -63,3 +63,28 @@ def test_error_report_is_a_csv_excel_can_read(world):
     assert count == 1 and content.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
     assert rows[1] == ["7", "Số CCCD", "0123", "Thiếu chữ số"]
+
+
+def test_prune_tasks_deletes_old_finished_tasks_and_their_files(world):
+    import datetime
+    from io import StringIO
+
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    now = timezone.now()
+    old = TaskRun.objects.create(
+        kind="t", title="cũ", owner=world.admin, status="succeeded", finished_at=now - datetime.timedelta(days=40)
+    )
+    old.result_file.save("cu.csv", ContentFile(b"x"))
+    storage, name = old.result_file.storage, old.result_file.name
+    recent = TaskRun.objects.create(
+        kind="t", title="mới", owner=world.admin, status="succeeded", finished_at=now - datetime.timedelta(days=2)
+    )
+    running = TaskRun.objects.create(kind="t", title="đang chạy", owner=world.admin, status="running")
+    out = StringIO()
+    call_command("prune_tasks", days=30, stdout=out)
+    assert set(TaskRun.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
+    assert not storage.exists(name)
+    assert "Deleted 1 finished tasks" in out.getvalue()
