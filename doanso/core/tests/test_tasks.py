@@ -83,8 +83,18 @@ def test_prune_tasks_deletes_old_finished_tasks_and_their_files(world):
         kind="t", title="mới", owner=world.admin, status="succeeded", finished_at=now - datetime.timedelta(days=2)
     )
     running = TaskRun.objects.create(kind="t", title="đang chạy", owner=world.admin, status="running")
+    import os
+
+    from doanso.core.models import private_storage
+
+    uploads = private_storage()
+    abandoned = uploads.save("imports/2025/01/bo-do.xlsx", ContentFile(b"x"))
+    fresh = uploads.save("imports/2025/01/dang-lam.xlsx", ContentFile(b"x"))
+    old_time = (now - datetime.timedelta(days=40)).timestamp()
+    os.utime(uploads.path(abandoned), (old_time, old_time))
     out = StringIO()
     call_command("prune_tasks", days=30, stdout=out)
     assert set(TaskRun.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
     assert not storage.exists(name)
-    assert "Deleted 1 finished tasks" in out.getvalue()
+    assert (uploads.exists(abandoned), uploads.exists(fresh)) == (False, True)
+    assert "Deleted 1 finished tasks older than 30 days, 1 files, and 1 abandoned uploads." in out.getvalue()

@@ -9,7 +9,8 @@ from doanso.core.models import TaskRun
 class Command(BaseCommand):
     help = (
         "Delete finished background tasks older than --days, with their result files and error reports (exports "
-        "hold personal data: they should not outlive their use). Run it daily, e.g. from cron."
+        "hold personal data: they should not outlive their use), and uploads of imports never committed. Run it "
+        "daily, e.g. from cron."
     )
 
     def add_arguments(self, parser):
@@ -27,4 +28,30 @@ class Command(BaseCommand):
                     field.delete(save=False)
                     files += 1
         count, _ = old.delete()
-        self.stdout.write(f"Deleted {count} finished tasks older than {days} days and {files} files.")
+        uploads = self.prune_uploads(cutoff)
+        self.stdout.write(
+            f"Deleted {count} finished tasks older than {days} days, {files} files, and {uploads} abandoned uploads."
+        )
+
+    def prune_uploads(self, cutoff) -> int:
+        """Spreadsheets uploaded for an import that was never committed (the commit deletes its own file)."""
+        from doanso.core.models import private_storage
+
+        storage = private_storage()
+        deleted = 0
+
+        def walk(folder: str):
+            nonlocal deleted
+            if not storage.exists(folder):
+                return
+            dirs, names = storage.listdir(folder)
+            for name in names:
+                path = f"{folder}/{name}"
+                if storage.get_modified_time(path) < cutoff:
+                    storage.delete(path)
+                    deleted += 1
+            for sub in dirs:
+                walk(f"{folder}/{sub}")
+
+        walk("imports")
+        return deleted
