@@ -52,6 +52,7 @@ from .importing import (
     sync_builtin_mappings,
 )
 from .models import ImportMapping
+from .services.imports import save_mapping
 
 SESSION_KEY = "member_imports"
 # Imports kept in one session; older ones are dropped and their uploaded files deleted.
@@ -293,9 +294,7 @@ def import_mapping(request, token):
         mapping = dict(zip(state["columns"], fields, strict=True))
         name = form.cleaned_data["save_as"]
         if name:
-            ImportMapping.objects.update_or_create(
-                name=name, defaults={"mapping": mapping, "is_builtin": False, "created_by": request.user}
-            )
+            save_mapping(actor=request.user, name=name, mapping=mapping)
             messages.success(request, _("The mapping is saved as “{name}”.").format(name=name))
         state.update(
             fields=fields, duplicates=form.cleaned_data["duplicates"], mapping_name=name or state["mapping_name"]

@@ -444,3 +444,21 @@ def _orm_update_members(rows: list[PlannedRow], now, advance) -> None:
             members.append(Member(id=row.member_id, **values, updated_at=now))
         Member.objects.bulk_update(members, fields, batch_size=500)
         advance(len(batch))
+
+
+@transaction.atomic
+def save_mapping(*, actor, name: str, mapping: dict[str, str]):
+    """Keep a column mapping under a name for the next files of the same source (built-in names are refused by
+    the form)."""
+    from ..models import ImportMapping
+
+    saved, created = ImportMapping.objects.update_or_create(
+        name=name, defaults={"mapping": mapping, "is_builtin": False, "created_by": actor}
+    )
+    audit.record(
+        actor=actor,
+        action="members.import_mapping.create" if created else "members.import_mapping.update",
+        obj=saved,
+        after={"name": name, "mapping": mapping},
+    )
+    return saved

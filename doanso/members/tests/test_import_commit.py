@@ -304,3 +304,14 @@ def test_search_columns_follow_the_model_rule():
     from doanso.members.services.imports import SEARCH_FIELDS
 
     assert search(values) == tuple(getattr(member, f) for f in SEARCH_FIELDS)
+
+
+def test_saving_a_column_mapping_is_audited(world):
+    from doanso.core.models import AuditRecord
+    from doanso.members.services.imports import save_mapping
+
+    save_mapping(actor=world.manager_C1, name="Danh sách xã", mapping={"Họ và tên": "full_name"})
+    save_mapping(actor=world.manager_C1, name="Danh sách xã", mapping={"Họ tên": "full_name"})
+    assert list(
+        AuditRecord.objects.filter(object_type="members.importmapping").order_by("id").values_list("action", flat=True)
+    ) == ["members.import_mapping.create", "members.import_mapping.update"]
