@@ -1,8 +1,12 @@
 import uuid
 
 from django.conf import settings
+from django.core.files.storage import storages
+from django.core.signals import setting_changed
 from django.db import models
+from django.dispatch import receiver
 from django.utils import timezone
+from django.utils.functional import LazyObject, empty
 from django.utils.translation import gettext_lazy as _
 
 
@@ -103,11 +107,26 @@ class AccessRecord(AppendOnlyModel):
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.purpose} {self.object_type}"
 
 
+class _PrivateStorage(LazyObject):
+    """The "private" storage of settings.STORAGES, looked up on first use rather than when models load, and
+    again after STORAGES changes (tests give each test its own folder), as Django does for default_storage."""
+
+    def _setup(self):
+        self._wrapped = storages["private"]
+
+
+_private = _PrivateStorage()
+
+
+@receiver(setting_changed)
+def _forget_private_storage(*, setting, **kwargs):
+    if setting == "STORAGES":
+        _private._wrapped = empty
+
+
 def private_storage():
     """Storage outside MEDIA_ROOT for files that hold personal data; see settings.PRIVATE_ROOT."""
-    from django.core.files.storage import storages
-
-    return storages["private"]
+    return _private
 
 
 class TaskRun(models.Model):
