@@ -121,7 +121,7 @@ _private = _PrivateStorage()
 @receiver(setting_changed)
 def _forget_private_storage(*, setting, **kwargs):
     if setting == "STORAGES":
-        _private._wrapped = empty
+        _private._wrapped = empty  # type: ignore[assignment]  # LazyObject's own "not loaded yet" marker
 
 
 def private_storage():
