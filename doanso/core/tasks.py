@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -38,6 +38,7 @@ class Progress:
     def __init__(self, run: TaskRun):
         self.run = run
         self._last_write = 0.0
+        self._side = None  # PostgreSQL: a connection of its own, see _save
 
     def start(self, total: int, message: str = "") -> None:
         self.run.total = total
@@ -53,10 +54,29 @@ class Progress:
     def _save(self, force: bool = False) -> None:
         now = time.monotonic()
         if force or now - self._last_write >= self.min_interval:
-            TaskRun.objects.filter(pk=self.run.pk).update(
-                done=self.run.done, total=self.run.total, message=self.run.message[:500]
-            )
+            values = {"done": self.run.done, "total": self.run.total, "message": self.run.message[:500]}
+            if connection.vendor == "postgresql" and connection.in_atomic_block:
+                # Inside a long transaction (an import writes everything in one) the row would only change for
+                # others at the commit: the progress goes through a connection of its own, committed at once.
+                self._save_aside(values)
+            else:
+                TaskRun.objects.filter(pk=self.run.pk).update(**values)
             self._last_write = now
+
+    def _save_aside(self, values: dict) -> None:
+        if self._side is None:
+            params = connection.get_connection_params()
+            self._side = connection.get_new_connection(params)
+            self._side.autocommit = True
+        table = connection.ops.quote_name(TaskRun._meta.db_table)
+        assignments = ", ".join(f"{connection.ops.quote_name(k)} = %s" for k in values)
+        with self._side.cursor() as cursor:
+            cursor.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", [*values.values(), self.run.pk])  # noqa: S608
+
+    def close(self) -> None:
+        if self._side is not None:
+            self._side.close()
+            self._side = None
 
     def attach_result(self, filename: str, content: bytes) -> None:
         self.run.result_file.save(filename, ContentFile(content), save=False)
@@ -93,6 +113,7 @@ def tracked(func: Callable) -> Callable:
         try:
             result = func(progress, **kwargs) or {}
         except Exception as exc:
+            progress.close()
             logger.exception("task %s failed", run_id)
             run.refresh_from_db(fields=["done", "total"])
             run.status = TaskRun.Status.FAILED
@@ -102,6 +123,7 @@ def tracked(func: Callable) -> Callable:
             run.finished_at = timezone.now()
             run.save()
             raise
+        progress.close()
         run.status = TaskRun.Status.SUCCEEDED
         run.result = result
         run.done = max(run.done, run.total)

@@ -66,7 +66,7 @@ import re
 import unicodedata
 import zipfile
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 
 import python_calamine as calamine
@@ -1746,10 +1746,32 @@ def _label(key: str) -> str:
     return str(TARGETS_BY_KEY[key].label)
 
 
+class PlanSink:
+    """Where :func:`build_plan` hands the creates as it decides them, a chunk at a time (the streamed import
+    writes them while the next rows are checked). ``pause`` returns once the sink no longer uses the database
+    connection: build_plan calls it before each of its own queries."""
+
+    def pause(self) -> None:
+        raise NotImplementedError
+
+    def write(self, creates: list[PlannedRow], decider: Decider) -> None:
+        raise NotImplementedError
+
+
+CHUNK = 5000
+
+
 def build_plan(
-    sheet: Sheet, options: ImportOptions, unit, *, progress: Callable[[int, int], None] | None = None
+    sheet: Sheet,
+    options: ImportOptions,
+    unit,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    sink: PlanSink | None = None,
+    chunk: int = CHUNK,
 ) -> ImportPlan:
-    """Check every row of ``sheet`` and decide what to do with it; reads the database, writes nothing."""
+    """Check every row of ``sheet`` and decide what to do with it, ``chunk`` rows at a time; reads the
+    database and writes nothing itself (a ``sink`` may write the creates as they are decided)."""
     header = detect_header(sheet)
     fields = guess_mapping(header.columns, options.mapping)
     problems = mapping_problems(fields)
@@ -1791,6 +1813,7 @@ def build_plan(
     # Each cell's outcome is _BLANK, _MASKED, _FAILED, the Bad it raised, or its value. Cached columns remember
     # it for each distinct raw value (blank ones included); strings key by themselves, other values with their
     # type, so that True, 1 and 1.0 differ.
+    decider = Decider(plan, by_field, units, options)
     checked: list[_Row] = []
     for done, (number, cells) in enumerate(data_rows, start=1):
         row = _Row(number, cells)
@@ -1822,9 +1845,18 @@ def build_plan(
                 values[key] = value
         _check_row(row, by_field, units, divisions, age_checked)
         checked.append(row)
-        if progress is not None and done % 2000 == 0:
-            progress(done, total)
-    _decide(plan, checked, by_field, units, options)
+        if done % chunk == 0 or done == total:
+            if sink is not None:
+                sink.pause()
+            creates = decider.feed(checked)
+            checked = []
+            if progress is not None:
+                progress(done, total)
+            if sink is not None:
+                sink.write(creates, decider)
+    if sink is not None:
+        sink.pause()
+    decider.finish()
     if progress is not None:
         progress(total, total)
     return plan
@@ -2013,46 +2045,74 @@ def _search_key(values: dict) -> str:
     return fold(f"{values.get('given_name', '')} {values.get('middle_name', '')} {values.get('family_name', '')}")
 
 
-def _decide(
-    plan: ImportPlan, rows: list[_Row], by_field: dict[str, Column], units: UnitResolver, options: ImportOptions
-) -> None:
-    """Duplicates in the file, matching members of the registry, and create / update / unchanged."""
-    # Duplicates inside the file.
-    by_cid: dict[str, list[_Row]] = defaultdict(list)
-    by_card: dict[str, list[_Row]] = defaultdict(list)
-    by_person: dict[tuple, list[_Row]] = defaultdict(list)
-    for row in rows:
-        values = row.values
-        if values.get("citizen_id"):
-            by_cid[values["citizen_id"]].append(row)
-        elif "date_of_birth" in values and values.get("given_name"):
-            by_person[(_search_key(values), values["date_of_birth"])].append(row)
-        if values.get("card_number"):
-            by_card[values["card_number"]].append(row)
-    for groups, key, message in (
-        (by_cid, "citizen_id", _("The same citizen ID is also in row {rows}.")),
-        (by_card, "card_number", _("The same card number is also in row {rows}.")),
-        (
-            by_person,
-            "full_name" if "full_name" in by_field else "given_name",
-            _("The same name and date of birth, without a citizen ID, are also in row {rows}; add the citizen ID."),
-        ),
-    ):
-        for group in groups.values():
-            if len(group) > 1:
-                for row in group:
-                    others = ", ".join(str(r.number) for r in group if r is not row)
-                    _error(row, by_field, key, message.format(rows=others))
+class Decider:
+    """Decides what each checked row becomes — create, update, unchanged or rejected — fed in file order, a
+    chunk at a time, so that an import can write the first rows while it still checks the next ones.
 
-    candidates = [row for row in rows if not row.errors]
-    existing = _existing_members(candidates, units.target)
-    target_path = units.target.path
-    default_unit = units.target.pk
-    for row in rows:
-        if row.errors:
-            continue
-        values = row.values
+    The outcome is the same as deciding the whole file at once: every row of a group that repeats a person
+    (same citizen ID, same card number, or same name and date of birth without an ID) is rejected, so a row
+    already decided is **withdrawn** when a later row repeats it (its decision and the errors the decision gave
+    are undone; a writer deletes what it had written for it). Rows are matched against the members that were
+    registered before the import: members this import created are ignored by the lookups (``created_ids``).
+    """
+
+    def __init__(self, plan: ImportPlan, by_field: dict[str, Column], units: UnitResolver, options: ImportOptions):
+        self.plan, self.by_field, self.units, self.options = plan, by_field, units, options
+        self.rows: list[_Row] = []
+        self.groups: tuple[dict, dict, dict] = (defaultdict(list), defaultdict(list), defaultdict(list))
+        self.duplicated: set[int] = set()  # row numbers in a group of more than one row
+        # row number → (outcome, PlannedRow or None, how many errors the row had before its decision)
+        self.decided: dict[int, tuple[str, PlannedRow | None, int]] = {}
+        self.withdrawn: list[PlannedRow] = []  # creates decided, then withdrawn (a writer deletes them)
+        self.created_ids: set[int] = set()  # members written by this import so far
+        self.has_errors = False
+
+    def _keys(self, values: dict) -> list[tuple[int, object]]:
+        keys: list[tuple[int, object]] = []
+        if values.get("citizen_id"):
+            keys.append((0, values["citizen_id"]))
+        elif "date_of_birth" in values and values.get("given_name"):
+            keys.append((2, (_search_key(values), values["date_of_birth"])))
+        if values.get("card_number"):
+            keys.append((1, values["card_number"]))
+        return keys
+
+    def feed(self, rows: list[_Row]) -> list[PlannedRow]:
+        """Decide ``rows`` (the next ones of the file); returns the creates among them."""
+        self.rows += rows
+        for row in rows:
+            for kind, key in self._keys(row.values):
+                group = self.groups[kind][key]
+                group.append(row)
+                if len(group) > 1:
+                    for member in group:
+                        if member.number not in self.duplicated:
+                            self.duplicated.add(member.number)
+                            self._withdraw(member)
+        candidates = [row for row in rows if not row.errors and row.number not in self.duplicated]
+        existing = _existing_members(candidates, self.units.target, ignore=self.created_ids)
+        creates = []
+        for row in candidates:
+            mark = len(row.errors)
+            outcome, planned = self._decide(row, existing)
+            self.decided[row.number] = (outcome, planned, mark)
+            if outcome == "create":
+                creates.append(planned)
+        self.has_errors = self.has_errors or any(row.errors for row in rows)
+        return creates
+
+    def _withdraw(self, row: _Row) -> None:
+        outcome, planned, mark = self.decided.pop(row.number, ("", None, len(row.errors)))
+        del row.errors[mark:]
+        if outcome == "create":
+            self.withdrawn.append(planned)
+        elif outcome == "unchanged":
+            self.plan.unchanged -= 1
+
+    def _decide(self, row: _Row, existing: dict) -> tuple[str, PlannedRow | None]:
+        plan, by_field, units, values = self.plan, self.by_field, self.units, row.values
         stored = None
+        name_key = "full_name" if "full_name" in by_field else "given_name"
         if values.get("citizen_id"):
             stored = existing["cid"].get(values["citizen_id"])
         else:
@@ -2061,25 +2121,26 @@ def _decide(
                 _error(
                     row,
                     by_field,
-                    "full_name" if "full_name" in by_field else "given_name",
+                    name_key,
                     _(
                         "{count} members with this name and date of birth are registered under {unit}; add the "
                         "citizen ID."
                     ).format(count=len(matches), unit=units.target.name),
                 )
-                continue
+                return "rejected", None
             stored = matches[0] if matches else None
         card = values.get("card_number")
         if card:
             holder = existing["card"].get(card)
             if holder is not None and (stored is None or holder != stored["id"]):
                 _error(row, by_field, "card_number", _("This card number belongs to another member."))
-                continue
+                return "rejected", None
         if stored is None:
-            values.setdefault("unit_id", default_unit)
-            plan.creates.append(PlannedRow(row.number, values))
-            continue
-        if not stored["unit__path"].startswith(target_path):
+            values.setdefault("unit_id", units.target.pk)
+            planned = PlannedRow(row.number, values)
+            plan.creates.append(planned)
+            return "create", planned
+        if not stored["unit__path"].startswith(units.target.path):
             _error(
                 row,
                 by_field,
@@ -2089,7 +2150,7 @@ def _decide(
                     "transfer the member."
                 ).format(unit=units.target.name),
             )
-            continue
+            return "rejected", None
         if "unit_id" in values and values["unit_id"] != stored["unit_id"]:
             _error(
                 row,
@@ -2099,32 +2160,53 @@ def _decide(
                     "The member is registered in {unit}; moving a member to another unit is a transfer, not an import."
                 ).format(unit=stored["unit__name"]),
             )
-            continue
+            return "rejected", None
         changed = tuple(
             f for f in _COMPARED if f in values and values[f] != stored[f] and not _same_empty(values[f], stored[f])
         )
         if not changed:
             plan.unchanged += 1
-            continue
-        if options.duplicates == DUPLICATES_REJECT:
+            return "unchanged", None
+        if self.options.duplicates == DUPLICATES_REJECT:
             names = ", ".join(_field_label(f) for f in changed)
             _error(
                 row,
                 by_field,
-                "citizen_id"
-                if values.get("citizen_id")
-                else ("full_name" if "full_name" in by_field else "given_name"),
+                "citizen_id" if values.get("citizen_id") else name_key,
                 _("Already registered with other data ({fields}); choose “update” to overwrite it.").format(
                     fields=names
                 ),
             )
-            continue
+            return "rejected", None
         # Empty cells keep the stored value: only what the row gives is written.
         merged = {f: stored[f] for f in WRITE_FIELDS}
         merged.update({f: values[f] for f in changed})
         merged["_status"] = stored["status"]
-        plan.updates.append(PlannedRow(row.number, merged, stored["id"], changed))
-    plan.errors = sorted((e for row in rows for e in row.errors), key=lambda e: e.row)
+        planned = PlannedRow(row.number, merged, stored["id"], changed)
+        plan.updates.append(planned)
+        return "update", planned
+
+    def finish(self) -> None:
+        """The duplicate errors, what was withdrawn taken out of the plan, and the plan's errors in row order."""
+        by_field = self.by_field
+        messages = (
+            ("citizen_id", _("The same citizen ID is also in row {rows}.")),
+            ("card_number", _("The same card number is also in row {rows}.")),
+            (
+                "full_name" if "full_name" in by_field else "given_name",
+                _("The same name and date of birth, without a citizen ID, are also in row {rows}; add the citizen ID."),
+            ),
+        )
+        for groups, (key, message) in zip(self.groups, messages, strict=True):
+            for group in groups.values():
+                if len(group) > 1:
+                    for row in group:
+                        others = ", ".join(str(r.number) for r in group if r is not row)
+                        _error(row, by_field, key, message.format(rows=others))
+        if self.duplicated:
+            self.plan.creates = [p for p in self.plan.creates if p.row not in self.duplicated]
+            self.plan.updates = [p for p in self.plan.updates if p.row not in self.duplicated]
+        self.plan.errors = sorted((e for row in self.rows for e in row.errors), key=lambda e: e.row)
 
 
 def _same_empty(a, b) -> bool:
@@ -2152,9 +2234,10 @@ def _among(field_name: str, values: list[str]) -> Q:
     return Q(**{f"{field_name}__in": values})
 
 
-def _existing_members(rows: list[_Row], target, chunk: int = 500) -> dict:
+def _existing_members(rows: list[_Row], target, chunk: int = 500, ignore: Collection[int] = ()) -> dict:
     """Members the rows may be: by citizen ID (anywhere), by card number (anywhere) and, for rows without a
-    citizen ID, by name and date of birth in the target's subtree. A few queries per 2,000 rows."""
+    citizen ID, by name and date of birth in the target's subtree; except those in ``ignore``. A few queries per
+    2,000 rows."""
     fields = ("id", "status", "unit_id", "unit__path", "unit__name", *(f for f in WRITE_FIELDS if f != "unit_id"))
     cids = [r.values["citizen_id"] for r in rows if r.values.get("citizen_id")]
     cards = [r.values["card_number"] for r in rows if r.values.get("card_number")]
@@ -2166,16 +2249,19 @@ def _existing_members(rows: list[_Row], target, chunk: int = 500) -> dict:
         chunk = 50_000
     for start in range(0, len(cids), chunk):
         for m in Member.objects.filter(_among("citizen_id", cids[start : start + chunk])).values(*fields):
-            found["cid"][m["citizen_id"]] = m
+            if m["id"] not in ignore:
+                found["cid"][m["citizen_id"]] = m
     for start in range(0, len(cards), chunk):
         part = cards[start : start + chunk]
-        found["card"].update(Member.objects.filter(_among("card_number", part)).values_list("card_number", "id"))
+        for card, pk in Member.objects.filter(_among("card_number", part)).values_list("card_number", "id"):
+            if pk not in ignore:
+                found["card"][card] = pk
     names = sorted({name for name, _dob in people})
     for start in range(0, len(names), chunk):
         among = _among("search_name", names[start : start + chunk])
         qs = Member.objects.filter(among, unit__path__startswith=target.path)
         for m in qs.values(*fields, "search_name"):
-            if (m["search_name"], m["date_of_birth"]) in people:
+            if (m["search_name"], m["date_of_birth"]) in people and m["id"] not in ignore:
                 found["person"][(m["search_name"], m["date_of_birth"])].append(m)
     return found
 
@@ -2203,23 +2289,32 @@ def read_file(storage_name: str) -> bytes:
         return handle.read()
 
 
+def read_for_import(
+    data: bytes, options: ImportOptions, progress: Progress | None = None, *, writing: bool = False
+) -> tuple[Sheet, Callable[[int, int], None] | None]:
+    """Read the file; returns the sheet and what reports the rows checked (and written, when ``writing``) to
+    ``progress`` (a task's), for :func:`build_plan` or ``services.imports.import_member_sheet``."""
+    if progress is not None:
+        progress.start(0, _("Reading the file"))
+    sheet = read_sheet(data, options.filename, options.sheet)
+    if progress is None:
+        return sheet, None
+    state = {"started": False}
+
+    def report(done: int, total: int) -> None:
+        if not state["started"]:
+            message = _("Importing {count} rows") if writing else _("Checking {count} rows")
+            progress.start(total, message.format(count=total))
+            state["started"] = True
+        progress.advance(done)
+
+    return sheet, report
+
+
 def plan_from_file(data: bytes, options: ImportOptions, unit, progress: Progress | None = None) -> ImportPlan:
-    """Read and check; ``progress`` (a task's) shows reading, then checking over the first half of the bar."""
+    """Read and check (the dry run); ``progress`` (a task's) shows reading, then checking."""
     with paused_gc():
-        if progress is not None:
-            progress.start(0, _("Reading the file"))
-        sheet = read_sheet(data, options.filename, options.sheet)
-        if progress is None:
-            return build_plan(sheet, options, unit)
-
-        state = {"started": False}
-
-        def report(done: int, total: int) -> None:
-            if not state["started"]:
-                progress.start(2 * total, _("Checking {count} rows").format(count=total))
-                state["started"] = True
-            progress.advance(done)
-
+        sheet, report = read_for_import(data, options, progress)
         return build_plan(sheet, options, unit, progress=report)
 
 
@@ -2299,32 +2394,32 @@ def commit_members_import(
     from doanso.core.models import private_storage
     from doanso.org.models import Unit
 
-    from .services.imports import ImportRefused, commit_member_import
+    from .services.imports import ImportRefused, import_member_sheet
 
     with translation.override(language or settings.LANGUAGE_CODE):
         opts = ImportOptions(**options)
         unit = Unit.objects.get(pk=opts.unit_id)
         actor = get_user_model().objects.get(pk=actor_id)
         try:
-            plan = plan_from_file(read_file(storage_name), opts, unit, progress)
+            with paused_gc():
+                sheet, report = read_for_import(read_file(storage_name), opts, progress, writing=True)
+                plan, counts = import_member_sheet(
+                    sheet, opts, actor=actor, unit=unit, only_valid=only_valid, progress=report
+                )
         except ImportFileError as exc:
             return _file_error_report(progress, str(exc))
-        progress.attach_errors(e.as_dict() for e in plan.errors)
-        half = len(plan.creates) + len(plan.updates)
-
-        def report(done: int) -> None:
-            progress.advance(plan.rows + round(done * plan.rows / max(half, 1)), message=_("Writing"))
-
-        try:
-            counts = commit_member_import(plan, actor=actor, unit=unit, only_valid=only_valid, progress=report)
         except ImportRefused as exc:
+            if exc.plan is not None:
+                progress.attach_errors(e.as_dict() for e in exc.plan.errors)
             progress.run.message = str(exc)[:500]
-            return result_for_display({**plan.summary(), "created": 0, "updated": 0, "unchanged": 0}, written=False)
+            summary = exc.plan.summary() if exc.plan is not None else {"rows": 0, "errors": 0}
+            return result_for_display({**summary, "created": 0, "updated": 0, "unchanged": 0}, written=False)
         finally:
             # Written or refused, the upload has served: it holds personal data and a new attempt starts from
             # a new upload.
             if delete_file:
                 private_storage().delete(storage_name)
+        progress.attach_errors(e.as_dict() for e in plan.errors)
         progress.advance(progress.run.total, message=_commit_message(counts))
         return result_for_display(counts, written=True)
 

@@ -10,6 +10,7 @@ import datetime
 import json
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import batched
 from operator import itemgetter
 
@@ -18,19 +19,35 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from psycopg import errors as psycopg_errors
 
 from doanso.accounts.roles import IMPORT_MEMBERS
 from doanso.accounts.scope import can
 from doanso.core import audit
 
-from ..importing import DEFAULTS, WRITE_FIELDS, ImportPlan, PlannedRow, paused_gc
+from ..importing import (
+    CHUNK,
+    DEFAULTS,
+    WRITE_FIELDS,
+    Decider,
+    ImportOptions,
+    ImportPlan,
+    PlannedRow,
+    PlanSink,
+    Sheet,
+    build_plan,
+    paused_gc,
+)
 from ..models import Member, MemberEvent, MemberStatus
 
 BATCH = 5000
 
 
 class ImportRefused(Exception):
-    """Nothing was written; ``str(exc)`` says why, for the person."""
+    """Nothing was written; ``str(exc)`` says why, for the person; ``plan`` is the checked plan when there is
+    one (its errors are the report)."""
+
+    plan: ImportPlan | None = None
 
 
 class _SearchProxy:
@@ -130,6 +147,33 @@ class SearchColumns:
         return tuple(self._apply(rule, by_name, by_ids, i) for i, rule in enumerate(self.rules))
 
 
+def _check_allowed(actor, unit) -> None:
+    if actor is not None and not can(actor, IMPORT_MEMBERS, unit):
+        raise PermissionDenied
+
+
+def _refuse_if_rejected(plan: ImportPlan, only_valid: bool) -> None:
+    if plan.errors and not only_valid:
+        raise ImportRefused(
+            ngettext(
+                "{count} row is rejected, so nothing was imported. Correct the file, or choose to import only the "
+                "valid rows.",
+                "{count} rows are rejected, so nothing was imported. Correct the file, or choose to import only the "
+                "valid rows.",
+                plan.rejected,
+            ).format(count=plan.rejected)
+        )
+
+
+def _raced() -> ImportRefused:
+    return ImportRefused(
+        _(
+            "Someone registered some of these members while the import was running, so nothing was imported. Run "
+            "the import again."
+        )
+    )
+
+
 def commit_member_import(
     plan: ImportPlan,
     *,
@@ -145,18 +189,8 @@ def commit_member_import(
     Raises :class:`ImportRefused` and writes nothing when rows were rejected and ``only_valid`` is false, or
     when another write got in between the check and this commit (a citizen ID registered meanwhile).
     """
-    if actor is not None and not can(actor, IMPORT_MEMBERS, unit):
-        raise PermissionDenied
-    if plan.errors and not only_valid:
-        raise ImportRefused(
-            ngettext(
-                "{count} row is rejected, so nothing was imported. Correct the file, or choose to import only the "
-                "valid rows.",
-                "{count} rows are rejected, so nothing was imported. Correct the file, or choose to import only the "
-                "valid rows.",
-                plan.rejected,
-            ).format(count=plan.rejected)
-        )
+    _check_allowed(actor, unit)
+    _refuse_if_rejected(plan, only_valid)
     now = timezone.now()
     today = timezone.localdate()
     actor_id = actor.pk if getattr(actor, "pk", None) else None
@@ -173,48 +207,168 @@ def commit_member_import(
         with paused_gc(), transaction.atomic():
             if postgres:
                 new_ids = _pg_insert_members(plan.creates, now, advance)
-                _pg_update_members(plan.updates, now, advance)
+                with connection.cursor() as cursor:
+                    _pg_insert_import_events(cursor.cursor, plan, plan.creates, new_ids, today, now, actor_id, unit)
             else:
                 new_ids = _orm_insert_members(plan.creates, now, advance)
-                _orm_update_members(plan.updates, now, advance)
-            if postgres:
-                _pg_insert_import_events(plan, new_ids, today, now, actor_id, unit)
-                _pg_insert_events(_events(plan, [], today, now, actor_id, unit, created=False))
-            else:
-                events = _events(plan, new_ids, today, now, actor_id, unit)
+                events = _events(plan, new_ids, today, now, actor_id, unit, updates=False)
                 MemberEvent.objects.bulk_create((MemberEvent(**e) for e in events), batch_size=BATCH)
-            counts = {**plan.summary(), "created": len(plan.creates), "updated": len(plan.updates)}
-            audit.record(
-                actor=actor,
-                action="members.import",
-                object_type="members.member",
-                object_repr=plan.filename[:255],
-                unit=unit,
-                after={
-                    **counts,
-                    "file": plan.filename,
-                    "sheet": plan.sheet,
-                    "only_valid": only_valid,
-                },
+            return _write_updates_and_audit(
+                plan, actor=actor, unit=unit, only_valid=only_valid, now=now, advance=advance
             )
     except IntegrityError:
-        raise ImportRefused(
-            _(
-                "Someone registered some of these members while the import was running, so nothing was imported. Run "
-                "the import again."
-            )
-        ) from None
+        raise _raced() from None
+
+
+def _write_updates_and_audit(plan: ImportPlan, *, actor, unit, only_valid: bool, now, advance) -> dict:
+    today = timezone.localdate()
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    if connection.vendor == "postgresql":
+        _pg_update_members(plan.updates, now, advance)
+        _pg_insert_events(_events(plan, [], today, now, actor_id, unit, updates=True))
+    else:
+        _orm_update_members(plan.updates, now, advance)
+        events = _events(plan, [], today, now, actor_id, unit, updates=True)
+        MemberEvent.objects.bulk_create((MemberEvent(**e) for e in events), batch_size=BATCH)
+    counts = {**plan.summary(), "created": len(plan.creates), "updated": len(plan.updates)}
+    audit.record(
+        actor=actor,
+        action="members.import",
+        object_type="members.member",
+        object_repr=plan.filename[:255],
+        unit=unit,
+        after={**counts, "file": plan.filename, "sheet": plan.sheet, "only_valid": only_valid},
+    )
     return counts
 
 
-def _event_note(plan: ImportPlan) -> str:
+def import_member_sheet(
+    sheet: Sheet,
+    options: ImportOptions,
+    *,
+    actor,
+    unit,
+    only_valid: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    chunk: int = CHUNK,
+) -> tuple[ImportPlan, dict]:
+    """Check ``sheet`` and write it, as :func:`build_plan` then :func:`commit_member_import` do, with the same
+    outcome. Returns the plan (its errors are the report) and the counts; raises :class:`ImportRefused`, with
+    nothing written and the plan in ``exc.plan``, when rows are rejected and ``only_valid`` is false.
+
+    On PostgreSQL the two overlap: each chunk of new members is written by a thread while the next chunk is
+    checked, so the database fills the table, its indexes and checks its foreign keys on one core while Python
+    checks rows on the other (``PgStream``). What a later row shows to be a duplicate is deleted again before
+    the commit; a refusal rolls everything back.
+    """
+    _check_allowed(actor, unit)
+    if connection.vendor != "postgresql":
+        plan = build_plan(sheet, options, unit, progress=progress, chunk=chunk)
+        try:
+            return plan, commit_member_import(plan, actor=actor, unit=unit, only_valid=only_valid)
+        except ImportRefused as exc:
+            exc.plan = plan
+            raise
+    now = timezone.now()
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
+    plan = None
+    try:
+        with paused_gc(), transaction.atomic():
+            with connection.cursor() as cursor:
+                # Foreign keys are checked as each chunk is written, by the writing thread, instead of all at the
+                # commit while nothing else happens.
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            with PgStream(now, actor_id, unit, filename=options.filename, only_valid=only_valid) as stream:
+                plan = build_plan(sheet, options, unit, progress=progress, sink=stream, chunk=chunk)
+            try:
+                _refuse_if_rejected(plan, only_valid)
+            except ImportRefused as exc:
+                exc.plan = plan
+                raise
+            stream.delete_withdrawn()
+            counts = _write_updates_and_audit(
+                plan, actor=actor, unit=unit, only_valid=only_valid, now=now, advance=lambda n: None
+            )
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+            return plan, counts
+    except (IntegrityError, psycopg_errors.IntegrityError):
+        exc = _raced()
+        exc.plan = plan
+        raise exc from None
+
+
+class PgStream(PlanSink):
+    """Writes the creates that :func:`build_plan` hands over, chunk by chunk, in a thread of its own on the same
+    PostgreSQL connection and transaction. build_plan calls :meth:`pause` before each of its queries, so the
+    connection is never used by both threads at once."""
+
+    def __init__(self, now, actor_id, unit, *, filename: str, only_valid: bool):
+        self.now, self.actor_id, self.unit, self.only_valid = now, actor_id, unit, only_valid
+        self.filename = filename
+        self.today = timezone.localdate()
+        self.raw = None
+        self.pending: Future | None = None
+        self.decider: Decider | None = None
+        self.search = SearchColumns()
+        self.stopped = False
+
+    def __enter__(self):
+        connection.ensure_connection()
+        self.raw = connection.connection
+        self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="member-import")
+        return self
+
+    def __exit__(self, *exc_info):
+        try:
+            self.pause()
+        finally:
+            self.executor.shutdown(wait=True)
+
+    def pause(self) -> None:
+        if self.pending is not None:
+            pending, self.pending = self.pending, None
+            pending.result()  # re-raises what went wrong in the thread
+
+    def write(self, creates: list[PlannedRow], decider: Decider) -> None:
+        self.decider = decider
+        # A rejected row means nothing will be kept unless only the valid rows are wanted: stop writing.
+        self.stopped = self.stopped or (decider.has_errors and not self.only_valid)
+        if self.stopped or not creates:
+            return
+        with connection.cursor() as cursor:
+            ids = _next_member_ids(cursor, len(creates))
+        for planned, member_id in zip(creates, ids, strict=True):
+            planned.member_id = member_id
+        decider.created_ids.update(ids)
+        self.pending = self.executor.submit(self._write, creates, ids)
+
+    def _write(self, creates: list[PlannedRow], ids: list[int]) -> None:
+        with self.raw.cursor() as cursor:
+            _copy_members(cursor, creates, ids, self.now, self.search)
+            _pg_insert_import_events(cursor, self, creates, ids, self.today, self.now, self.actor_id, self.unit)
+
+    def delete_withdrawn(self) -> None:
+        """Members written for rows that a later row showed to be duplicates (with their timeline entries)."""
+        ids = [p.member_id for p in (self.decider.withdrawn if self.decider else []) if p.member_id]
+        if not ids:
+            return
+        with connection.cursor() as cursor:
+            for model, column in ((MemberEvent, "member_id"), (Member, "id")):
+                table = connection.ops.quote_name(model._meta.db_table)
+                cursor.execute(f"DELETE FROM {table} WHERE {_column(column, model)} = ANY(%s)", [ids])  # noqa: S608
+
+
+def _event_note(plan) -> str:
     return _("Import from {file}").format(file=plan.filename)[:500]
 
 
-def _events(plan: ImportPlan, new_ids: list[int], today, now, actor_id, unit, created: bool = True) -> list[dict]:
+def _events(plan: ImportPlan, new_ids: list[int], today, now, actor_id, unit, *, updates: bool) -> list[dict]:
+    """Timeline entries: "imported" for the new members (``new_ids``, in the order of ``plan.creates``; none when
+    empty) and, when ``updates``, "updated" for the updated ones."""
     note = _event_note(plan)
     events = []
-    for row, member_id in zip(plan.creates if created else (), new_ids, strict=True):
+    for row, member_id in zip(plan.creates if new_ids else (), new_ids, strict=True):
         events.append(
             {
                 "member_id": member_id,
@@ -228,7 +382,7 @@ def _events(plan: ImportPlan, new_ids: list[int], today, now, actor_id, unit, cr
                 "created_at": now,
             }
         )
-    for row in plan.updates:
+    for row in plan.updates if updates else ():
         events.append(
             {
                 "member_id": row.member_id,
@@ -292,11 +446,12 @@ def _copy_line(values: tuple) -> str:
 
 
 def _copy(cursor, sql: str, rows) -> None:
+    """COPY ``rows`` (tuples) with psycopg's cursor ``cursor``."""
     from psycopg.copy import QueuedLibpqWriter
 
     # A worker thread sends the data while this one formats the next lines: PostgreSQL fills the table and its
     # indexes at the same time as Python prepares the rows, instead of each waiting for the other.
-    with cursor.cursor.copy(sql, writer=QueuedLibpqWriter(cursor.cursor)) as copy:
+    with cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy:
         lines = []
         for row in rows:
             lines.append(_copy_line(row))
@@ -312,35 +467,43 @@ def _column(attname: str, model=Member) -> str:
     return connection.ops.quote_name(columns[attname])
 
 
+def _next_member_ids(cursor, count: int) -> list[int]:
+    # Ids are taken from the table's sequence first, so that timeline rows can point at the new members without
+    # reading them back.
+    cursor.execute(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        [Member._meta.db_table, count],
+    )
+    return [r[0] for r in cursor.fetchall()]
+
+
+def _copy_members(pg_cursor, rows: list[PlannedRow], ids: list[int], now, search: SearchColumns, advance=None) -> None:
+    """COPY new members (``pg_cursor`` is psycopg's own cursor: the streamed import uses it from its thread)."""
+    table = connection.ops.quote_name(Member._meta.db_table)
+    columns = ", ".join(["id", *(_column(c) for c in _INSERT_COLUMNS)])
+    # PlannedRow.full_values, as one dict merge: the defaults, then what the row gives.
+    defaults = {name: DEFAULTS.get(name, "") for name in WRITE_FIELDS}
+    written = itemgetter(*WRITE_FIELDS)
+    tail = (MemberStatus.ACTIVE, False, "", now, now)
+
+    def lines():
+        for count, (member_id, row) in enumerate(zip(ids, rows, strict=True), start=1):
+            values = {**defaults, **row.values}
+            yield (member_id, *written(values), *search(values), *tail)
+            if advance is not None and count % BATCH == 0:
+                advance(BATCH)
+
+    _copy(pg_cursor, f"COPY {table} ({columns}) FROM STDIN", lines())
+    if advance is not None:
+        advance(len(rows) % BATCH)
+
+
 def _pg_insert_members(rows: list[PlannedRow], now, advance) -> list[int]:
     if not rows:
         return []
-    table = connection.ops.quote_name(Member._meta.db_table)
-    search = SearchColumns()
     with connection.cursor() as cursor:
-        # Ids are taken from the table's sequence first, so that timeline rows can point at the new members
-        # without reading them back.
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [Member._meta.db_table, len(rows)],
-        )
-        ids = [r[0] for r in cursor.fetchall()]
-        columns = ", ".join(["id", *(_column(c) for c in _INSERT_COLUMNS)])
-
-        # PlannedRow.full_values, as one dict merge: the defaults, then what the row gives.
-        defaults = {name: DEFAULTS.get(name, "") for name in WRITE_FIELDS}
-        written = itemgetter(*WRITE_FIELDS)
-        tail = (MemberStatus.ACTIVE, False, "", now, now)
-
-        def lines():
-            for count, (member_id, row) in enumerate(zip(ids, rows, strict=True), start=1):
-                values = {**defaults, **row.values}
-                yield (member_id, *written(values), *search(values), *tail)
-                if count % BATCH == 0:
-                    advance(BATCH)
-
-        _copy(cursor, f"COPY {table} ({columns}) FROM STDIN", lines())
-        advance(len(rows) % BATCH)
+        ids = _next_member_ids(cursor, len(rows))
+        _copy_members(cursor.cursor, rows, ids, now, SearchColumns(), advance)
     return ids
 
 
@@ -362,7 +525,7 @@ def _pg_update_members(rows: list[PlannedRow], now, advance) -> None:
                 values.update(zip(SEARCH_FIELDS, search(values), strict=True))
                 yield (row.member_id, *(values[c] for c in _UPDATE_COLUMNS))
 
-        _copy(cursor, f"COPY {temp} (id, {', '.join(columns)}) FROM STDIN", lines())
+        _copy(cursor.cursor, f"COPY {temp} (id, {', '.join(columns)}) FROM STDIN", lines())
         assignments = ", ".join(f"{c} = u.{c}" for c in columns)
         cursor.execute(
             f"UPDATE {table} AS m SET {assignments}, updated_at = %s FROM {temp} AS u WHERE m.id = u.id",  # noqa: S608
@@ -376,33 +539,32 @@ def _int_array(values) -> str:
     return "{" + ",".join([str(v) for v in values]) + "}"
 
 
-def _pg_insert_import_events(plan: ImportPlan, new_ids: list[int], today, now, actor_id, unit) -> None:
-    """The "imported" entries of the new members (what ``_events`` gives for them), made by PostgreSQL from three
-    arrays (member, unit, row number) rather than formatted and sent a row at a time."""
+def _pg_insert_import_events(pg_cursor, source, rows: list[PlannedRow], new_ids: list[int], today, now, actor_id, unit):
+    """The "imported" entries of new members (what ``_events`` gives for them), made by PostgreSQL from three
+    arrays (member, unit, row number) rather than formatted and sent a row at a time. ``source`` is the plan or
+    anything else with the file's name."""
     if not new_ids:
         return
     table = connection.ops.quote_name(MemberEvent._meta.db_table)
     names = ("member_id", "kind", "date", "unit_id", "status_after", "note", "data", "actor_id", "created_at")
     columns = ", ".join(_column(n, MemberEvent) for n in names)
-    default_unit = unit.pk
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} ({columns}) "  # noqa: S608
-            "SELECT e.member_id, %s, %s, e.unit_id, %s, %s, jsonb_build_object('file', %s::text, 'row', e.row), "
-            "%s, %s FROM unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS e(member_id, unit_id, row)",
-            [
-                MemberEvent.Kind.IMPORTED,
-                today,
-                MemberStatus.ACTIVE,
-                _event_note(plan),
-                plan.filename,
-                actor_id,
-                now,
-                _int_array(new_ids),
-                _int_array([row.values.get("unit_id") or default_unit for row in plan.creates]),
-                _int_array([row.row for row in plan.creates]),
-            ],
-        )
+    pg_cursor.execute(
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        "SELECT e.member_id, %s, %s, e.unit_id, %s, %s, jsonb_build_object('file', %s::text, 'row', e.row), "
+        "%s, %s FROM unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS e(member_id, unit_id, row)",
+        [
+            MemberEvent.Kind.IMPORTED,
+            today,
+            MemberStatus.ACTIVE,
+            _event_note(source),
+            source.filename,
+            actor_id,
+            now,
+            _int_array(new_ids),
+            _int_array([row.values.get("unit_id") or unit.pk for row in rows]),
+            _int_array([row.row for row in rows]),
+        ],
+    )
 
 
 def _pg_insert_events(events: list[dict]) -> None:
@@ -412,7 +574,7 @@ def _pg_insert_events(events: list[dict]) -> None:
     table = connection.ops.quote_name(MemberEvent._meta.db_table)
     columns = ", ".join(_column(n, MemberEvent) for n in names)
     with connection.cursor() as cursor:
-        _copy(cursor, f"COPY {table} ({columns}) FROM STDIN", (tuple(e[n] for n in names) for e in events))
+        _copy(cursor.cursor, f"COPY {table} ({columns}) FROM STDIN", (tuple(e[n] for n in names) for e in events))
 
 
 # --- Other databases: the ORM's bulk operations ------------------------------------------------------------------

@@ -17,7 +17,7 @@ from doanso.members.importing import (
     read_sheet,
 )
 from doanso.members.models import Member, MemberEvent
-from doanso.members.services.imports import ImportRefused, SearchColumns, commit_member_import
+from doanso.members.services.imports import ImportRefused, SearchColumns, commit_member_import, import_member_sheet
 
 from .factories import MemberFactory
 from .import_files import HEADER, our_layout_row, people, person, write_xlsx
@@ -37,10 +37,22 @@ def plan_for(world, path, unit=None, **options):
     return build_plan(sheet, ImportOptions(unit_id=unit.pk, filename=path.name, **options), unit)
 
 
-def run(world, path, *, unit=None, only_valid=False, actor=None, **options):
-    unit = unit or world.C1
-    plan = plan_for(world, path, unit, **options)
-    return commit_member_import(plan, actor=actor or world.manager_C1, unit=unit, only_valid=only_valid)
+@pytest.fixture(params=["checked then written", "streamed in chunks of 2"])
+def run(request):
+    """Each test runs both ways of importing: build_plan then commit_member_import, and import_member_sheet with
+    tiny chunks (on PostgreSQL it writes each chunk while checking the next); the outcome must be the same."""
+
+    def run(world, path, *, unit=None, only_valid=False, actor=None, **options):
+        unit = unit or world.C1
+        actor = actor or world.manager_C1
+        if request.param.startswith("checked"):
+            plan = plan_for(world, path, unit, **options)
+            return commit_member_import(plan, actor=actor, unit=unit, only_valid=only_valid)
+        sheet = read_sheet(path.read_bytes(), path.name)
+        opts = ImportOptions(unit_id=unit.pk, filename=path.name, **options)
+        return import_member_sheet(sheet, opts, actor=actor, unit=unit, only_valid=only_valid, chunk=2)[1]
+
+    return run
 
 
 def snapshot():
@@ -51,7 +63,7 @@ def snapshot():
     )
 
 
-def test_a_clean_file_is_written_whole_with_timeline_and_one_audit_record(world, tmp_path):
+def test_a_clean_file_is_written_whole_with_timeline_and_one_audit_record(world, tmp_path, run):
     path = write_xlsx(tmp_path / "ds.xlsx", [HEADER, *people(3)])
     counts = run(world, path)
     assert counts == {"rows": 3, "created": 3, "updated": 0, "unchanged": 0, "errors": 0}
@@ -101,7 +113,7 @@ def test_a_clean_file_is_written_whole_with_timeline_and_one_audit_record(world,
     }
 
 
-def test_one_wrong_row_means_nothing_is_written(world, tmp_path):
+def test_one_wrong_row_means_nothing_is_written(world, tmp_path, run):
     MemberFactory(unit=world.B1, citizen_id="048203000099")
     before = snapshot()
     rows = [HEADER, *people(4), person(5, **{"Ngày sinh": "31/02/2001"})]
@@ -113,7 +125,7 @@ def test_one_wrong_row_means_nothing_is_written(world, tmp_path):
     assert snapshot() == before
 
 
-def test_only_the_valid_rows_when_asked_explicitly(world, tmp_path):
+def test_only_the_valid_rows_when_asked_explicitly(world, tmp_path, run):
     rows = [HEADER, *people(2), person(3, **{"Ngày sinh": "31/02/2001"})]
     counts = run(world, write_xlsx(tmp_path / "ds.xlsx", rows), only_valid=True)
     assert counts == {"rows": 3, "created": 2, "updated": 0, "unchanged": 0, "errors": 1}
@@ -121,7 +133,7 @@ def test_only_the_valid_rows_when_asked_explicitly(world, tmp_path):
     assert AuditRecord.objects.get(action="members.import").after["only_valid"] is True
 
 
-def test_importing_the_same_file_twice_changes_nothing(world, tmp_path):
+def test_importing_the_same_file_twice_changes_nothing(world, tmp_path, run):
     path = write_xlsx(tmp_path / "ds.xlsx", [HEADER, *people(3), person(9, **{"Số CCCD": ""})])
     run(world, path)
     before = snapshot()
@@ -132,7 +144,7 @@ def test_importing_the_same_file_twice_changes_nothing(world, tmp_path):
     assert (members, events, audits) == (before[0], before[1], before[2] + 1)
 
 
-def test_duplicates_are_updated_without_erasing_what_the_file_leaves_empty(world, tmp_path):
+def test_duplicates_are_updated_without_erasing_what_the_file_leaves_empty(world, tmp_path, run):
     member = MemberFactory(
         unit=world.B1,
         family_name="Nguyễn",
@@ -162,7 +174,15 @@ def test_duplicates_are_updated_without_erasing_what_the_file_leaves_empty(world
 
 
 def test_duplicates_are_rejected_when_the_person_chooses_so(world, tmp_path):
-    MemberFactory(unit=world.B1, citizen_id="048203000001", date_of_birth=datetime.date(2003, 5, 17), sex="male")
+    MemberFactory(
+        unit=world.B1,
+        family_name="Lê",
+        middle_name="Thị",
+        given_name="Hoa",
+        citizen_id="048203000001",
+        date_of_birth=datetime.date(2003, 5, 17),
+        sex="male",
+    )
     before = snapshot()
     plan = plan_for(world, write_xlsx(tmp_path / "ds.xlsx", [HEADER, person(1)]), duplicates=DUPLICATES_REJECT)
     assert [(e.row, e.column, e.message) for e in plan.errors] == [
@@ -221,7 +241,7 @@ def test_card_number_of_another_member_is_refused(world, tmp_path):
     ]
 
 
-def test_rows_without_citizen_id_match_by_name_and_birth_date_inside_the_unit(world, tmp_path):
+def test_rows_without_citizen_id_match_by_name_and_birth_date_inside_the_unit(world, tmp_path, run):
     member = MemberFactory(
         unit=world.B2,
         family_name="Nguyễn",
@@ -237,7 +257,7 @@ def test_rows_without_citizen_id_match_by_name_and_birth_date_inside_the_unit(wo
     assert (member.unit_id, member.phone) == (world.B2.pk, "+84905123001")
 
 
-def test_our_own_export_layout_imports_back_unchanged(world, tmp_path):
+def test_our_own_export_layout_imports_back_unchanged(world, tmp_path, run):
     from doanso.members.exporting import OUR_COLUMNS
 
     rows = [

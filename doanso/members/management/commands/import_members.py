@@ -23,11 +23,13 @@ from doanso.members.importing import (
     DUPLICATES_UPDATE,
     ImportFileError,
     ImportOptions,
+    paused_gc,
     plan_from_file,
+    read_for_import,
     sync_builtin_mappings,
 )
 from doanso.members.models import ImportMapping
-from doanso.members.services.imports import ImportRefused, commit_member_import
+from doanso.members.services.imports import ImportRefused, import_member_sheet
 from doanso.org.models import Unit
 
 
@@ -86,21 +88,31 @@ class Command(BaseCommand):
             filename=path.name,
             mapping_name=options["mapping"] or "",
         )
+        refused = None
         try:
-            plan = plan_from_file(path.read_bytes(), import_options, unit)
+            if options["dry_run"]:
+                plan = plan_from_file(path.read_bytes(), import_options, unit)
+                counts = plan.summary()
+            else:
+                with paused_gc():
+                    sheet, _report = read_for_import(path.read_bytes(), import_options)
+                    try:
+                        plan, counts = import_member_sheet(
+                            sheet, import_options, actor=actor, unit=unit, only_valid=options["only_valid"]
+                        )
+                    except ImportRefused as exc:
+                        if exc.plan is None:
+                            raise CommandError(str(exc)) from None
+                        refused, plan = exc, exc.plan
+                        counts = {**plan.summary(), "created": 0, "updated": 0, "unchanged": 0}
         except ImportFileError as exc:
             self.stdout.write(f"{path.name}: {exc}")
             self._summary({"rows": 0, "created": 0, "updated": 0, "unchanged": 0, "errors": 1})
             return 1
         for error in plan.errors:
             self.stdout.write(f"{error.row}\t{error.column}\t{error.value}\t{error.message}")
-        counts = plan.summary()
-        if not options["dry_run"]:
-            try:
-                counts = commit_member_import(plan, actor=actor, unit=unit, only_valid=options["only_valid"])
-            except ImportRefused as exc:
-                self.stdout.write(str(exc))
-                counts = {**counts, "created": 0, "updated": 0, "unchanged": 0}
+        if refused is not None:
+            self.stdout.write(str(refused))
         self._summary(counts)
         return 1 if counts["errors"] else 0
 
