@@ -16,8 +16,9 @@ The flow (pages, the background task and ``manage.py import_members`` all follow
    the admission age, units inside the target unit, duplicates in the file and in the registry) and decides
    for each valid row: create, update or unchanged. Every problem is a :class:`RowError` with the row number
    as the spreadsheet shows it, the column header, the raw value and a message.
-5. ``services.imports.commit_member_import`` writes the plan in one transaction: everything or, only when the
-   person asks for it explicitly, the valid rows.
+5. ``services.imports.import_member_sheet`` writes in one transaction: everything or, only when the person asks
+   for it explicitly, the valid rows. On PostgreSQL it writes each chunk of new members while the next chunk is
+   checked (decision 0008); ``commit_member_import`` writes a plan checked beforehand.
 
 Rules that decide what a row means (each deliberate; see the tests named after them):
 
