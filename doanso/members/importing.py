@@ -1767,7 +1767,11 @@ class PlanSink:
         raise NotImplementedError
 
 
-CHUNK = 5000
+def chunk_size(rows: int) -> int:
+    """Rows decided (and, streamed, written) together: about a tenth of the file, so that writing overlaps most of
+    the checking even for a small file (the last chunk's write cannot), between 500 and 5,000 rows (each chunk
+    costs a few queries)."""
+    return min(5000, max(500, rows // 10))
 
 
 def build_plan(
@@ -1777,10 +1781,11 @@ def build_plan(
     *,
     progress: Callable[[int, int], None] | None = None,
     sink: PlanSink | None = None,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> ImportPlan:
     """Check every row of ``sheet`` and decide what to do with it, ``chunk`` rows at a time; reads the
-    database and writes nothing itself (a ``sink`` may write the creates as they are decided)."""
+    database and writes nothing itself (a ``sink`` may write the creates as they are decided). ``chunk`` defaults
+    to :func:`chunk_size` of the file."""
     header = detect_header(sheet)
     fields = guess_mapping(header.columns, options.mapping)
     problems = mapping_problems(fields)
@@ -1803,6 +1808,7 @@ def build_plan(
     data_rows = data_rows[:last]
     plan.rows = len(data_rows)
     total = len(data_rows)
+    chunk = chunk or chunk_size(total)
 
     units = UnitResolver(unit)
     divisions = DivisionResolver() if any(c.field in ("hometown", "residence") for c in columns) else None

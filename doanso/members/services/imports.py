@@ -26,7 +26,6 @@ from doanso.accounts.scope import can
 from doanso.core import audit
 
 from ..importing import (
-    CHUNK,
     DEFAULTS,
     WRITE_FIELDS,
     Decider,
@@ -250,7 +249,7 @@ def import_member_sheet(
     unit,
     only_valid: bool = False,
     progress: Callable[[int, int], None] | None = None,
-    chunk: int = CHUNK,
+    chunk: int | None = None,
 ) -> tuple[ImportPlan, dict]:
     """Check ``sheet`` and write it, as :func:`build_plan` then :func:`commit_member_import` do, with the same
     outcome. Returns the plan (its errors are the report) and the counts; raises :class:`ImportRefused`, with
