@@ -208,9 +208,12 @@ def bulk_add_members(members: Iterable[Member], *, actor, unit=None, batch_size:
     row), and the whole import is one transaction with ONE audit record, so a failed import leaves nothing
     behind and a million rows do not mean a million audit rows. ``members`` may be a generator: it is consumed
     batch by batch, so memory stays flat whatever the size. ``unit`` is the unit the audit record is filed
-    under (the unit the import was run for).
+    under (the unit the import was run for). Each member's timeline starts with one entry: admitted on the day
+    of joining, or registered today when that day is unknown.
     """
     count = 0
+    today = timezone.localdate()
+    actor_id = actor.pk if getattr(actor, "pk", None) else None
     with transaction.atomic():
         for batch in batched(members, batch_size):
             for member in batch:
@@ -219,6 +222,20 @@ def bulk_add_members(members: Iterable[Member], *, actor, unit=None, batch_size:
                 member.given_name = nfc(member.given_name)
                 member.refresh_search()
             Member.objects.bulk_create(batch, batch_size=batch_size)
+            MemberEvent.objects.bulk_create(
+                (
+                    MemberEvent(
+                        member_id=m.pk,
+                        kind=MemberEvent.Kind.ADMITTED if m.joined_on else MemberEvent.Kind.REGISTERED,
+                        date=m.joined_on or today,
+                        unit_id=m.unit_id,
+                        status_after=m.status,
+                        actor_id=actor_id,
+                    )
+                    for m in batch
+                ),
+                batch_size=batch_size,
+            )
             count += len(batch)
         audit.record(
             actor=actor, action="members.bulk_add", object_type="members.member", unit=unit, after={"count": count}
