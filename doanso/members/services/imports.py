@@ -206,8 +206,9 @@ def commit_member_import(
         with paused_gc(), transaction.atomic():
             if postgres:
                 new_ids = _pg_insert_members(plan.creates, now, advance)
-                with connection.cursor() as cursor:
-                    _pg_insert_import_events(cursor.cursor, plan, plan.creates, new_ids, today, now, actor_id, unit)
+                if new_ids:
+                    with connection.cursor() as cursor:
+                        cursor.execute(*_import_events_query(plan, plan.creates, new_ids, today, now, actor_id, unit))
             else:
                 new_ids = _orm_insert_members(plan.creates, now, advance)
                 events = _events(plan, new_ids, today, now, actor_id, unit, updates=False)
@@ -340,12 +341,18 @@ class PgStream(PlanSink):
         for planned, member_id in zip(creates, ids, strict=True):
             planned.member_id = member_id
         decider.created_ids.update(ids)
-        self.pending = self.executor.submit(self._write, creates, ids)
+        # The COPY text is made here: the thread only sends it and waits for PostgreSQL, without the GIL, so the
+        # two threads never take turns at Python work.
+        text = "".join([_copy_line(t) + "\n" for t in _member_tuples(creates, ids, self.now, self.search)])
+        events = _import_events_query(self, creates, ids, self.today, self.now, self.actor_id, self.unit)
+        self.pending = self.executor.submit(self._write, _members_copy_sql(), text, events)
 
-    def _write(self, creates: list[PlannedRow], ids: list[int]) -> None:
+    def _write(self, copy_sql: str, text: str, events: tuple[str, list]) -> None:
+        # psycopg only (Django's connection object belongs to the main thread).
         with self.raw.cursor() as cursor:
-            _copy_members(cursor, creates, ids, self.now, self.search)
-            _pg_insert_import_events(cursor, self, creates, ids, self.today, self.now, self.actor_id, self.unit)
+            with cursor.copy(copy_sql) as copy:
+                copy.write(text)
+            cursor.execute(*events)
 
     def delete_withdrawn(self) -> None:
         """Members written for rows that a later row showed to be duplicates (with their timeline entries)."""
@@ -476,23 +483,23 @@ def _next_member_ids(cursor, count: int) -> list[int]:
     return [r[0] for r in cursor.fetchall()]
 
 
-def _copy_members(pg_cursor, rows: list[PlannedRow], ids: list[int], now, search: SearchColumns, advance=None) -> None:
-    """COPY new members (``pg_cursor`` is psycopg's own cursor: the streamed import uses it from its thread)."""
+def _members_copy_sql() -> str:
     table = connection.ops.quote_name(Member._meta.db_table)
     columns = ", ".join(["id", *(_column(c) for c in _INSERT_COLUMNS)])
+    return f"COPY {table} ({columns}) FROM STDIN"
+
+
+def _member_tuples(rows: list[PlannedRow], ids: list[int], now, search: SearchColumns, advance=None):
+    """The COPY values of new members, in ``_INSERT_COLUMNS`` order after the id."""
     # PlannedRow.full_values, as one dict merge: the defaults, then what the row gives.
     defaults = {name: DEFAULTS.get(name, "") for name in WRITE_FIELDS}
     written = itemgetter(*WRITE_FIELDS)
     tail = (MemberStatus.ACTIVE, False, "", now, now)
-
-    def lines():
-        for count, (member_id, row) in enumerate(zip(ids, rows, strict=True), start=1):
-            values = {**defaults, **row.values}
-            yield (member_id, *written(values), *search(values), *tail)
-            if advance is not None and count % BATCH == 0:
-                advance(BATCH)
-
-    _copy(pg_cursor, f"COPY {table} ({columns}) FROM STDIN", lines())
+    for count, (member_id, row) in enumerate(zip(ids, rows, strict=True), start=1):
+        values = {**defaults, **row.values}
+        yield (member_id, *written(values), *search(values), *tail)
+        if advance is not None and count % BATCH == 0:
+            advance(BATCH)
     if advance is not None:
         advance(len(rows) % BATCH)
 
@@ -502,7 +509,7 @@ def _pg_insert_members(rows: list[PlannedRow], now, advance) -> list[int]:
         return []
     with connection.cursor() as cursor:
         ids = _next_member_ids(cursor, len(rows))
-        _copy_members(cursor.cursor, rows, ids, now, SearchColumns(), advance)
+        _copy(cursor.cursor, _members_copy_sql(), _member_tuples(rows, ids, now, SearchColumns(), advance))
     return ids
 
 
@@ -538,32 +545,31 @@ def _int_array(values) -> str:
     return "{" + ",".join([str(v) for v in values]) + "}"
 
 
-def _pg_insert_import_events(pg_cursor, source, rows: list[PlannedRow], new_ids: list[int], today, now, actor_id, unit):
-    """The "imported" entries of new members (what ``_events`` gives for them), made by PostgreSQL from three
-    arrays (member, unit, row number) rather than formatted and sent a row at a time. ``source`` is the plan or
-    anything else with the file's name."""
-    if not new_ids:
-        return
+def _import_events_query(source, rows: list[PlannedRow], new_ids: list[int], today, now, actor_id, unit):
+    """The "imported" entries of new members (what ``_events`` gives for them) as one INSERT that PostgreSQL fills
+    from three arrays (member, unit, row number) rather than rows formatted and sent one at a time. ``source`` is
+    the plan or anything else with the file's name. Returns (sql, params)."""
     table = connection.ops.quote_name(MemberEvent._meta.db_table)
     names = ("member_id", "kind", "date", "unit_id", "status_after", "note", "data", "actor_id", "created_at")
     columns = ", ".join(_column(n, MemberEvent) for n in names)
-    pg_cursor.execute(
+    sql = (
         f"INSERT INTO {table} ({columns}) "  # noqa: S608
         "SELECT e.member_id, %s, %s, e.unit_id, %s, %s, jsonb_build_object('file', %s::text, 'row', e.row), "
-        "%s, %s FROM unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS e(member_id, unit_id, row)",
-        [
-            MemberEvent.Kind.IMPORTED,
-            today,
-            MemberStatus.ACTIVE,
-            _event_note(source),
-            source.filename,
-            actor_id,
-            now,
-            _int_array(new_ids),
-            _int_array([row.values.get("unit_id") or unit.pk for row in rows]),
-            _int_array([row.row for row in rows]),
-        ],
+        "%s, %s FROM unnest(%s::bigint[], %s::bigint[], %s::integer[]) AS e(member_id, unit_id, row)"
     )
+    params = [
+        MemberEvent.Kind.IMPORTED,
+        today,
+        MemberStatus.ACTIVE,
+        _event_note(source),
+        source.filename,
+        actor_id,
+        now,
+        _int_array(new_ids),
+        _int_array([row.values.get("unit_id") or unit.pk for row in rows]),
+        _int_array([row.row for row in rows]),
+    ]
+    return sql, params
 
 
 def _pg_insert_events(events: list[dict]) -> None:
