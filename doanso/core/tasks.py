@@ -55,23 +55,31 @@ class Progress:
         now = time.monotonic()
         if force or now - self._last_write >= self.min_interval:
             values = {"done": self.run.done, "total": self.run.total, "message": self.run.message[:500]}
-            if connection.vendor == "postgresql" and connection.in_atomic_block:
-                # Inside a long transaction (an import writes everything in one) the row would only change for
-                # others at the commit: the progress goes through a connection of its own, committed at once.
-                self._save_aside(values)
-            else:
+            # Inside a long transaction (an import writes everything in one) the row would only change for others
+            # at the commit: the progress goes through a connection of its own, committed at once. A row that
+            # connection cannot see (created in this very transaction, as in tests) is updated here instead.
+            aside = connection.vendor == "postgresql" and connection.in_atomic_block and self._save_aside(values)
+            if not aside:
                 TaskRun.objects.filter(pk=self.run.pk).update(**values)
             self._last_write = now
 
-    def _save_aside(self, values: dict) -> None:
+    def _save_aside(self, values: dict) -> bool:
+        """Update the row through a connection of its own; False when that connection does not see the row."""
         if self._side is None:
-            params = connection.get_connection_params()
-            self._side = connection.get_new_connection(params)
+            self._side = connection.get_new_connection(connection.get_connection_params())
             self._side.autocommit = True
+            with self._side.cursor() as cursor:
+                # Never wait for this transaction's own lock on the row: it would wait for ever.
+                cursor.execute("SET lock_timeout = '2s'")
         table = connection.ops.quote_name(TaskRun._meta.db_table)
         assignments = ", ".join(f"{connection.ops.quote_name(k)} = %s" for k in values)
-        with self._side.cursor() as cursor:
-            cursor.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", [*values.values(), self.run.pk])  # noqa: S608
+        try:
+            with self._side.cursor() as cursor:
+                cursor.execute(f"UPDATE {table} SET {assignments} WHERE id = %s", [*values.values(), self.run.pk])  # noqa: S608
+                return cursor.rowcount == 1
+        except Exception:
+            logger.warning("progress of task %s not written", self.run.pk, exc_info=True)
+            return True  # only the bar lags; the import goes on
 
     def close(self) -> None:
         if self._side is not None:

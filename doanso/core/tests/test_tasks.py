@@ -98,3 +98,33 @@ def test_prune_tasks_deletes_old_finished_tasks_and_their_files(world):
     assert not storage.exists(name)
     assert (uploads.exists(abandoned), uploads.exists(fresh)) == (False, True)
     assert "Deleted 1 finished tasks older than 30 days, 1 files, and 1 abandoned uploads." in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_progress_inside_a_long_transaction_is_seen_by_others_at_once(world):
+    """An import writes everything in one transaction; its progress must still show on the task page (another
+    connection) while it runs, not only at the commit."""
+    from django.db import connection, transaction
+
+    from doanso.core.tasks import Progress
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has one writer: the progress is written inside the transaction")
+    run = TaskRun.objects.create(kind="test", title="t", owner=world.manager_C1)
+    progress = Progress(run)
+    other = connection.get_new_connection(connection.get_connection_params())
+    other.autocommit = True
+    try:
+        with transaction.atomic():
+            progress.start(100, "Đang nhập")
+            progress.advance(40)  # within min_interval: not written
+            progress._last_write = 0
+            progress.advance(60)
+            with other.cursor() as cursor:
+                cursor.execute("SELECT done, total, message FROM core_taskrun WHERE id = %s", [run.pk])
+                assert cursor.fetchone() == (60, 100, "Đang nhập")
+            transaction.set_rollback(True)
+    finally:
+        progress.close()
+        other.close()
+    assert progress._side is None
