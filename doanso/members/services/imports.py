@@ -82,7 +82,6 @@ def _direct(values: dict) -> tuple:
 
 
 _NAME_PARTS = ("family_name", "middle_name", "given_name", "other_names")
-_NO_NAME = dict.fromkeys(_NAME_PARTS, "")
 _PROBES = [
     {
         "family_name": "Nguyễn",
@@ -95,6 +94,27 @@ _PROBES = [
     },
     {"family_name": "Lê", "middle_name": "", "given_name": "Hà", "other_names": "", "citizen_id": None, "phone": ""},
 ]
+
+
+class _Recorder(_SearchProxy):
+    """A proxy that notes which fields ``refresh_search`` reads."""
+
+    reads: set[str] = set()
+
+    def __getattribute__(self, name: str):
+        if not name.startswith("__"):
+            _Recorder.reads.add(name)
+        return super().__getattribute__(name)
+
+
+def _fields_read() -> frozenset[str]:
+    for values in (*_PROBES, {}):
+        Member.refresh_search(_Recorder(values))  # type: ignore[arg-type]
+    return frozenset(_Recorder.reads & set(WRITE_FIELDS))
+
+
+# The fields other than the name parts that the search columns depend on (citizen ID, phone, card number…).
+_ID_FIELDS = tuple(sorted(_fields_read() - set(_NAME_PARTS)))
 
 
 class SearchColumns:
@@ -117,7 +137,7 @@ class SearchColumns:
         by_name = self.names.get(key)
         if by_name is None:
             by_name = self.names[key] = _direct(dict(zip(_NAME_PARTS, key, strict=True)))
-        return by_name, _direct({**values, **_NO_NAME})
+        return by_name, _direct({k: values.get(k) for k in _ID_FIELDS})
 
     def _learn(self) -> tuple[str, ...] | None:
         rules = []
@@ -494,7 +514,8 @@ def _member_tuples(rows: list[PlannedRow], ids: list[int], now, search: SearchCo
     # PlannedRow.full_values, as one dict merge: the defaults, then what the row gives.
     defaults = {name: DEFAULTS.get(name, "") for name in WRITE_FIELDS}
     written = itemgetter(*WRITE_FIELDS)
-    tail = (MemberStatus.ACTIVE, False, "", now, now)
+    # The same for every row: formatted once for COPY (status, is_sample, photo, created_at, updated_at).
+    tail = tuple(_copy_value(v) for v in (MemberStatus.ACTIVE, False, "", now, now))
     for count, (member_id, row) in enumerate(zip(ids, rows, strict=True), start=1):
         values = {**defaults, **row.values}
         yield (member_id, *written(values), *search(values), *tail)
