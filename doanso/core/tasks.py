@@ -12,6 +12,7 @@ import io
 import logging
 import time
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
@@ -38,7 +39,7 @@ class Progress:
     def __init__(self, run: TaskRun):
         self.run = run
         self._last_write = 0.0
-        self._side = None  # PostgreSQL: a connection of its own, see _save
+        self._side: Any = None  # PostgreSQL: a connection of its own, see _save
 
     def start(self, total: int, message: str = "") -> None:
         self.run.total = total

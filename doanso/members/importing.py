@@ -69,6 +69,7 @@ import zipfile
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import python_calamine as calamine
 from django.conf import settings
@@ -715,7 +716,7 @@ def _calamine_rows(ws) -> list[tuple[int, list]]:
                 count=height, max=MAX_ROWS
             )
         )
-    merged = []
+    merged: list = []
     try:
         merged = ws.merged_cell_ranges or []
     except Exception:  # not every format carries merged ranges
@@ -1449,8 +1450,8 @@ class UnitResolver:
 
         self.target = target
         self.today = _today()
-        self.by_code: dict[str, dict] = {}
-        self.by_name: dict[str, list[dict]] = defaultdict(list)
+        self.by_code: dict[str, Any] = {}
+        self.by_name: dict[str, list[Any]] = defaultdict(list)
         units = Unit.objects.filter(path__startswith=target.path).values(
             "id", "code", "name", "short_name", "active_to", "successor__code", "successor__name"
         )
@@ -1819,7 +1820,7 @@ def build_plan(
 
     units = UnitResolver(unit)
     divisions = DivisionResolver() if any(c.field in ("hometown", "residence") for c in columns) else None
-    parsers = []
+    parsers: list[tuple] = []
     for column in columns:
         target = TARGETS_BY_KEY[column.field]
         parsers.append(
@@ -2118,7 +2119,7 @@ class Decider:
             mark = len(row.errors)
             outcome, planned = self._decide(row, existing)
             self.decided[row.number] = (outcome, planned, mark)
-            if outcome == "create":
+            if planned is not None and outcome == "create":
                 creates.append(planned)
         self.has_errors = self.has_errors or any(row.errors for row in rows)
         return creates
@@ -2126,7 +2127,7 @@ class Decider:
     def _withdraw(self, row: _Row) -> None:
         outcome, planned, mark = self.decided.pop(row.number, ("", None, len(row.errors)))
         del row.errors[mark:]
-        if outcome == "create":
+        if planned is not None and outcome == "create":
             self.withdrawn.append(planned)
         elif outcome == "unchanged":
             self.plan.unchanged -= 1
@@ -2247,7 +2248,7 @@ def _field_label(attname: str) -> str:
     key = _FIELD_LABELS.get(attname, attname)
     if key in TARGETS_BY_KEY:
         return _label(key)
-    return str(Member._meta.get_field(attname.removesuffix("_id")).verbose_name)
+    return str(getattr(Member._meta.get_field(attname.removesuffix("_id")), "verbose_name", attname))
 
 
 def _among(field_name: str, values: list[str]) -> Q:

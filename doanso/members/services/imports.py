@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from itertools import batched
 from operator import itemgetter
+from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
@@ -82,7 +83,7 @@ def _direct(values: dict) -> tuple:
 
 
 _NAME_PARTS = ("family_name", "middle_name", "given_name", "other_names")
-_PROBES = [
+_PROBES: list[dict] = [
     {
         "family_name": "Nguyễn",
         "middle_name": "Văn",
@@ -283,15 +284,15 @@ def import_member_sheet(
     """
     _check_allowed(actor, unit)
     if connection.vendor != "postgresql":
-        plan = build_plan(sheet, options, unit, progress=progress, chunk=chunk)
+        checked = build_plan(sheet, options, unit, progress=progress, chunk=chunk)
         try:
-            return plan, commit_member_import(plan, actor=actor, unit=unit, only_valid=only_valid)
+            return checked, commit_member_import(checked, actor=actor, unit=unit, only_valid=only_valid)
         except ImportRefused as exc:
-            exc.plan = plan
+            exc.plan = checked
             raise
     now = timezone.now()
     actor_id = actor.pk if getattr(actor, "pk", None) else None
-    plan = None
+    plan: ImportPlan | None = None
     try:
         with paused_gc(), transaction.atomic():
             with connection.cursor() as cursor:
@@ -313,9 +314,9 @@ def import_member_sheet(
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
             return plan, counts
     except (IntegrityError, psycopg_errors.IntegrityError):
-        exc = _raced()
-        exc.plan = plan
-        raise exc from None
+        refusal = _raced()
+        refusal.plan = plan
+        raise refusal from None
 
 
 class PgStream(PlanSink):
@@ -327,7 +328,7 @@ class PgStream(PlanSink):
         self.now, self.actor_id, self.unit, self.only_valid = now, actor_id, unit, only_valid
         self.filename = filename
         self.today = timezone.localdate()
-        self.raw = None
+        self.raw: Any = None  # psycopg's connection under Django's
         self.pending: Future | None = None
         self.decider: Decider | None = None
         self.search = SearchColumns()

@@ -176,7 +176,7 @@ def update_member(member: Member, *, actor, **fields) -> Member:
         unit=member.unit,
         status_after=member.status,
         actor=actor,
-        data={"fields": [str(Member._meta.get_field(n).verbose_name) for n in changed]},
+        data={"fields": [str(getattr(Member._meta.get_field(n), "verbose_name", n)) for n in changed]},
     )
     audit.record(
         actor=actor,
