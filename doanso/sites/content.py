@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 import nh3
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 # --- Rich text ------------------------------------------------------------------------------------------------
@@ -45,7 +46,7 @@ def clean_rich_text(value: str, field: str = "history") -> str:
         )
     if "<" not in value:
         paragraphs = [p.strip() for p in re.split(r"\n\s*\n", value) if p.strip()]
-        value = "".join(f"<p>{nh3.clean_text(p)}</p>".replace("\n", "<br>") for p in paragraphs)
+        value = "".join("<p>" + escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs)
         return value
     cleaned = nh3.clean(
         value,
