@@ -174,3 +174,25 @@ class AdminFilterForm(forms.Form):
         ],
         required=False,
     )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("Excel (.xlsx, .xls), OpenDocument (.ods), CSV, KML or GeoJSON; at most 20 MB."),
+    )
+    unit = UnitCodeField(label=_("Managing unit of the imported sites"))
+    mode = forms.ChoiceField(
+        label=_("What to do"),
+        choices=[
+            ("check", _("Check only (dry run): nothing is written")),
+            ("all", _("Import, all or nothing")),
+            ("valid", _("Import the valid rows, skip the rejected ones")),
+        ],
+        initial="check",
+        widget=forms.RadioSelect,
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = Unit.objects.restrict(user, EDIT_SITES).filter(active_to__isnull=True)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_public
+from . import views, views_io, views_public
 
 app_name = "sites"
 urlpatterns = [
@@ -14,6 +14,8 @@ urlpatterns = [
     path("quan-ly/dia-diem/", views.site_list, name="site_list"),
     path("quan-ly/dia-diem/them/", views.site_create, name="site_create"),
     path("quan-ly/cot-moc/", views.marker_list, name="marker_list"),
+    path("quan-ly/nhap/", views_io.import_start, name="import_start"),
+    path("quan-ly/xuat/<str:fmt>/", views_io.export, name="export"),
     path("quan-ly/cot-moc/them/", views.marker_create, name="marker_create"),
     path("quan-ly/dia-diem/<int:pk>/", views.site_detail, name="site_detail"),
     path("quan-ly/dia-diem/<int:pk>/sua/", views.site_edit, name="site_edit"),

@@ -47,6 +47,8 @@ ROUTES = {
     "sites:site_create": Route(expect=EDITOR_LIST),
     "sites:marker_create": Route(expect=EDITOR_LIST),
     "sites:marker_list": Route(expect=EDITOR_LIST),
+    "sites:import_start": Route(expect=EDITOR_LIST),
+    "sites:export": Route(expect=EDITOR_LIST, kwargs=lambda w: {"fmt": "xlsx"}),
     "sites:site_detail": Route(expect=C1_PAGE, kwargs=lambda w: {"pk": SITE(w).pk}),
     "sites:site_edit": Route(expect=C1_PAGE, kwargs=lambda w: {"pk": SITE(w).pk}),
     "sites:board": Route(expect=C1_PAGE, kwargs=lambda w: {"pk": SITE(w).pk, "fmt": "svg"}),

@@ -15,7 +15,7 @@ from doanso.core.models import AuditRecord
 from .. import services
 from ..content import clean_rich_text
 from ..models import Activity, Adoption, BorderMarker, ConditionReport, Media, Photo, Site, SiteStatus
-from .support import commune, jpeg, make_marker, make_site
+from .support import jpeg, make_marker, make_site
 
 pytestmark = pytest.mark.django_db
 
