@@ -312,3 +312,28 @@ def test_io_image_png_with_alpha_is_flattened(world):
     photo = services.add_photo(site, SimpleUploadedFile("a.png", buffer.getvalue()), actor=world.admin, alt="PNG")
     with Image.open(photo.image.path) as large:
         assert (large.format, large.mode, large.size) == ("JPEG", "RGB", (800, 600))
+
+
+def test_unit_page_and_site_page_show_the_adoption_log(client, login, world, today):
+    from django.urls import reverse
+
+    site = make_site(world)
+    adoption = services.adopt_site(
+        site, actor=world.manager_C1, unit=world.B1, since=today - datetime.timedelta(days=5)
+    )
+    services.log_activity(
+        adoption,
+        actor=world.manager_C1,
+        date=today,
+        kind="flag_ceremony",
+        participants=40,
+        photos=[jpeg()],
+        description="Chào cờ tại địa đạo",
+    )
+    login(client, world.manager_C1)
+    unit_page = client.get(reverse("org:unit_detail", args=[world.B1.pk])).content.decode()
+    assert reverse("sites:adoption_detail", args=[adoption.pk]) in unit_page
+    assert "Địa đạo Kỳ Anh" in unit_page and "40" in unit_page
+    public = client.get(reverse("sites:public_site", args=[site.code])).content.decode()
+    assert "Chi đoàn thôn 1" in public and "Chào cờ tại địa đạo" in public
+    assert public.count('loading="lazy"') == 1
