@@ -127,7 +127,7 @@ def _snapshot(site: Site) -> dict:
 
 
 @transaction.atomic
-def create_site(*, actor, unit, marker: dict | None = None, **data) -> Site:
+def create_site(*, actor, unit, marker: dict | None = None, sample: bool = False, **data) -> Site:
     if not can(actor, EDIT_SITES, unit):
         raise PermissionDenied
     data.setdefault("kind", SiteKind.BORDER_MARKER if marker is not None else "")
@@ -135,7 +135,7 @@ def create_site(*, actor, unit, marker: dict | None = None, **data) -> Site:
     if (cleaned["kind"] == SiteKind.BORDER_MARKER) != (marker is not None):
         raise ValidationError({"kind": _("A border marker needs its number; only border markers have one.")})
     marker_values = clean_marker_data(marker) if marker is not None else None
-    site = Site(unit=unit, **cleaned)
+    site = Site(unit=unit, is_sample=sample, **cleaned)
     site.refresh_search()
     # A new short code on the rare collision, rather than a server error.
     for _attempt in range(5):
