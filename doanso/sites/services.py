@@ -165,7 +165,7 @@ def _editable(site: Site, actor) -> None:
 
 
 def _locked(site: Site) -> Site:
-    return Site.objects.select_for_update().select_related("unit", "division").get(pk=site.pk)
+    return Site.objects.select_for_update(of=("self",)).select_related("unit", "division").get(pk=site.pk)
 
 
 @transaction.atomic
