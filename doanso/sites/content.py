@@ -224,8 +224,8 @@ def check_media_file(upload, kind: str, field: str = "file") -> str:
     if not ok:
         raise ValidationError(
             {
-                field: _("The file “{name}” is not a {kind} file in an accepted format ({formats}).").format(
-                    name=upload.name, kind=_(kind), formats=_ACCEPTED[kind]
+                field: _("The file “{name}” is not in an accepted format for this kind ({formats}).").format(
+                    name=upload.name, formats=_ACCEPTED[kind]
                 )
             }
         )

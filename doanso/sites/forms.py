@@ -1,5 +1,6 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from doanso.core.widgets import DateInput
 from doanso.org.forms import DivisionField, UnitCodeField
@@ -12,7 +13,9 @@ PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
 
 
 class SiteForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=[c for c in SiteKind.choices if c[0] != "border_marker"])
+    kind = forms.ChoiceField(
+        label=pgettext_lazy("site", "Kind"), choices=[c for c in SiteKind.choices if c[0] != "border_marker"]
+    )
     rank = forms.ChoiceField(
         label=_("Relic rank"),
         choices=[("", "—"), *RelicRank.choices],
@@ -104,9 +107,9 @@ class PhotoForm(forms.Form):
 
 
 class MediaForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=MediaKind.choices)
+    kind = forms.ChoiceField(label=pgettext_lazy("site", "Kind"), choices=MediaKind.choices)
     title = forms.CharField(label=_("Title"), max_length=255)
-    file = forms.FileField(label=_("File"))
+    file = forms.FileField(label=pgettext_lazy("upload", "File"))
 
 
 class NoteForm(forms.Form):
@@ -163,7 +166,9 @@ class ConditionForm(forms.Form):
 
 class AdminFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=100)
-    kind = forms.ChoiceField(label=_("Kind"), choices=[("", _("All kinds")), *SiteKind.choices], required=False)
+    kind = forms.ChoiceField(
+        label=pgettext_lazy("site", "Kind"), choices=[("", _("All kinds")), *SiteKind.choices], required=False
+    )
     status = forms.ChoiceField(
         label=_("Status"),
         choices=[
@@ -178,7 +183,7 @@ class AdminFilterForm(forms.Form):
 
 class ImportForm(forms.Form):
     file = forms.FileField(
-        label=_("File"),
+        label=pgettext_lazy("upload", "File"),
         help_text=_("Excel (.xlsx, .xls), OpenDocument (.ods), CSV, KML or GeoJSON; at most 20 MB."),
     )
     unit = UnitCodeField(label=_("Managing unit of the imported sites"))

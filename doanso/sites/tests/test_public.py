@@ -19,7 +19,7 @@ def test_site_page_reads_without_javascript_and_images_are_lazy(client, world):
     services.update_site(site, actor=world.manager_P, history="<h2>1965</h2><p>Địa đạo dài 2 km.</p>")
     services.add_photo(site, jpeg(), actor=world.manager_P, alt="Cửa hầm")
     services.add_photo(site, jpeg(colour=(0, 90, 0)), actor=world.manager_P, alt="Lối đi")
-    response = client.get(reverse("sites:public_site", args=[site.code]))
+    response = client.get(reverse("sites:public_site", args=[site.code]), {"hl": "vi"})
     html = response.content.decode()
     assert response.status_code == 200
     assert response["Cache-Control"] == "public, max-age=300"
@@ -30,6 +30,7 @@ def test_site_page_reads_without_javascript_and_images_are_lazy(client, world):
     assert 'href="https://youtu.be/abc"' in html
     assert f"https://www.google.com/maps/dir/?api=1&amp;destination={LAT},{LON}" in html
     assert f"http://testserver/q/{site.code}" in html  # share link = the QR's short URL
+    assert f'href="geo:{LAT},{LON}"' in html  # a decimal point, never the Vietnamese decimal comma
     assert "csrfmiddlewaretoken" not in html and "htmx" not in html and "pico" not in html
     english = client.get(reverse("sites:public_site", args=[site.code]), {"hl": "en"}).content.decode()
     assert "<h1>Kỳ Anh tunnels</h1>" in english and "Directions" in english

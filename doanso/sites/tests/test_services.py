@@ -228,7 +228,7 @@ def test_media_files_are_checked_by_content(world):
     assert services.add_media(site, video, actor=world.admin, kind="video", title="Phim").content_type == "video/mp4"
     with pytest.raises(ValidationError) as exc:
         services.add_media(site, SimpleUploadedFile("x.pdf", b"<html>"), actor=world.admin, kind="document", title="X")
-    assert exc.value.message_dict["file"] == ["The file “x.pdf” is not a document file in an accepted format (PDF)."]
+    assert exc.value.message_dict["file"] == ["The file “x.pdf” is not in an accepted format for this kind (PDF)."]
     assert Media.objects.count() == 2
 
 
