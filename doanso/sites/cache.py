@@ -7,6 +7,8 @@ on, so nobody sees an old page for longer than a cache without shared state allo
 the per-process memory cache of a server without Redis).
 """
 
+from typing import Any
+
 from django.conf import settings
 from django.core.cache import cache
 
@@ -18,7 +20,8 @@ def page_key(code: str, language: str) -> str:
 
 
 def timeout() -> int:
-    return int(settings.DOANSO_SITES["page_cache_seconds"])
+    seconds: Any = settings.DOANSO_SITES["page_cache_seconds"]
+    return int(seconds)
 
 
 def get_page(code: str, language: str):

@@ -8,6 +8,7 @@ import io
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
@@ -139,7 +140,8 @@ class ProcessedImage:
 
 
 def _limit(kind: str) -> int:
-    return int(settings.DOANSO_SITES[f"max_{kind}_mb"]) * 1024 * 1024
+    megabytes: Any = settings.DOANSO_SITES[f"max_{kind}_mb"]
+    return int(megabytes) * 1024 * 1024
 
 
 def _too_big(upload, kind: str, field: str) -> None:

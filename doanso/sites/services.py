@@ -71,19 +71,24 @@ def _clear_after_commit(*sites: Site) -> None:
 
 def clean_site_data(data: dict) -> dict:
     """Normalised and checked values of the site fields given; raises ValidationError with every problem."""
-    out, errors = {}, {}
+    out: dict = {}
+    errors: dict[str, list[str]] = {}
+
+    def add(key: str, message) -> None:
+        errors.setdefault(key, []).append(str(message))
+
     for key, value in data.items():
         if key not in SITE_FIELDS:
             raise TypeError(f"unknown site field {key!r}")
         out[key] = nfc(value) if isinstance(value, str) and key not in ("history", "history_en") else value
     if "kind" in out and out["kind"] not in SiteKind.values:
-        errors["kind"] = _("Choose a kind of site.")
+        add("kind", _("Choose a kind of site."))
     if out.get("rank") and out["rank"] not in RelicRank.values:
-        errors["rank"] = _("Choose a rank.")
+        add("rank", _("Choose a rank."))
     if out.get("rank") and out.get("kind") != SiteKind.RELIC:
-        errors["rank"] = _("Only a historical relic has a rank.")
+        add("rank", _("Only a historical relic has a rank."))
     if "name" in out and not out["name"]:
-        errors["name"] = _("Give the name of the site.")
+        add("name", _("Give the name of the site."))
     for key in ("history", "history_en"):
         if key in out:
             try:
@@ -104,22 +109,31 @@ def clean_site_data(data: dict) -> dict:
     if division is not None and (
         not isinstance(division, AdministrativeDivision) or division.level != DivisionLevel.COMMUNE
     ):
-        errors["division"] = _("Choose a commune or ward (the 2025 administrative division).")
+        add("division", _("Choose a commune or ward (the 2025 administrative division)."))
     if errors:
-        raise ValidationError({k: v if isinstance(v, list) else [v] for k, v in errors.items()})
+        raise ValidationError(errors)
     if out.get("legacy_address") and out.get("division") is None and "division" in out:
         out["division"] = division_from_legacy(out["legacy_address"])
     return out
 
 
 def division_from_legacy(address: str) -> AdministrativeDivision | None:
-    """The 2025 commune of a pre-2025 address when the official conversion table is sure of it."""
-    from doanso.members.importing import DivisionResolver
+    """The 2025 commune of a pre-2025 address ("commune, district, province" or "commune, province") when the
+    official conversion table is sure of it."""
+    from doanso.org.divisions import convert_legacy_address
 
-    pk, _rest = DivisionResolver().resolve(address)
-    if pk is None:
+    parts = [p.strip() for p in address.split(",") if p.strip()]
+    if len(parts) < 2:
         return None
-    return AdministrativeDivision.objects.filter(pk=pk, level=DivisionLevel.COMMUNE).first()
+    commune, district, province = (
+        parts[-3] if len(parts) >= 3 else parts[-2],
+        parts[-2] if len(parts) >= 3 else None,
+        parts[-1],
+    )
+    result = convert_legacy_address(province, district, commune)
+    if not result.found or result.commune is None:
+        return None
+    return AdministrativeDivision.objects.filter(code=result.commune.code, level=DivisionLevel.COMMUNE).first()
 
 
 def _snapshot(site: Site) -> dict:
@@ -293,6 +307,12 @@ def add_photo(site: Site, upload, *, actor, alt: str, alt_en: str = "") -> Photo
     return photo
 
 
+def _delete_files(storage, names) -> None:
+    for name in names:
+        if name:
+            storage.delete(name)
+
+
 @transaction.atomic
 def delete_photo(photo: Photo, *, actor) -> None:
     site = _locked(photo.site)
@@ -301,7 +321,7 @@ def delete_photo(photo: Photo, *, actor) -> None:
     storage = photo.image.storage
     audit.record(actor=actor, action="sites.photo.delete", obj=photo, unit=site.unit, before={"alt": photo.alt})
     photo.delete()
-    transaction.on_commit(lambda: [storage.delete(name) for name in files])
+    transaction.on_commit(lambda: _delete_files(storage, files))
     site.save(update_fields=["updated_at"])
     _clear_after_commit(site)
 
@@ -330,10 +350,10 @@ def add_media(site: Site, upload, *, actor, kind: str, title: str) -> Media:
 def delete_media(media: Media, *, actor) -> None:
     site = _locked(media.site)
     _editable(site, actor)
-    name, storage = media.file.name, media.file.storage
+    files, storage = [media.file.name], media.file.storage
     audit.record(actor=actor, action="sites.media.delete", obj=media, unit=site.unit, before={"title": media.title})
     media.delete()
-    transaction.on_commit(lambda: storage.delete(name))
+    transaction.on_commit(lambda: _delete_files(storage, files))
     site.save(update_fields=["updated_at"])
     _clear_after_commit(site)
 
@@ -342,16 +362,16 @@ def delete_media(media: Media, *, actor) -> None:
 
 
 def clean_marker_data(data: dict, exclude: int | None = None) -> dict:
-    errors = {}
-    out = {k: (nfc(v) if isinstance(v, str) else v) for k, v in data.items() if k in MARKER_FIELDS}
+    errors: dict[str, str] = {}
+    out: dict = {k: (nfc(v) if isinstance(v, str) else v) for k, v in data.items() if k in MARKER_FIELDS}
     unknown = set(data) - set(MARKER_FIELDS)
     if unknown:
         raise TypeError(f"unknown marker fields {sorted(unknown)}")
     try:
-        out["number"] = int(out.get("number"))
+        out["number"] = int(out["number"])
         if out["number"] <= 0:
             raise ValueError
-    except (TypeError, ValueError):
+    except (KeyError, TypeError, ValueError):
         errors["number"] = _("Give the marker number (a whole number, e.g. 678).")
     try:
         out["sub_number"] = int(out.get("sub_number") or 0)
