@@ -218,27 +218,33 @@ def site_unpublish(request, pk):
     return _run(request, pk, lambda: services.unpublish_site(site, actor=request.user, note=note), _("Withdrawn."))
 
 
-def _upload_page(request, site, form, template):
-    return render(request, template, {"site": site, "form": form}, status=400)
+def _submit(request, site, form, action, success: str, target=None):
+    """A form posted from the site page: the service runs on valid data; on success a message and the site page
+    (or ``target``); otherwise the form again with every error at its field, nothing saved."""
+    if form.is_valid():
+        try:
+            result = action(form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        except PermissionDenied:
+            raise Http404 from None
+        else:
+            messages.success(request, success)
+            return redirect(*(target(result) if target else ("sites:site_detail", site.pk)))
+    return render(request, "sites/upload_form.html", {"site": site, "form": form}, status=400)
 
 
 @login_required
 @require_POST
 def photo_add(request, pk):
     site = _site(request, pk, EDIT_SITES)
-    form = PhotoForm(request.POST, request.FILES)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.add_photo(site, d["image"], actor=request.user, alt=d["alt"], alt_en=d["alt_en"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("The photo was added."))
-            return redirect("sites:site_detail", pk)
-    return _upload_page(request, site, form, "sites/upload_form.html")
+    return _submit(
+        request,
+        site,
+        PhotoForm(request.POST, request.FILES),
+        lambda d: services.add_photo(site, d["image"], actor=request.user, alt=d["alt"], alt_en=d["alt_en"]),
+        _("The photo was added."),
+    )
 
 
 @login_required
@@ -256,19 +262,13 @@ def photo_delete(request, pk):
 @require_POST
 def media_add(request, pk):
     site = _site(request, pk, EDIT_SITES)
-    form = MediaForm(request.POST, request.FILES)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.add_media(site, d["file"], actor=request.user, kind=d["kind"], title=d["title"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("The file was added."))
-            return redirect("sites:site_detail", pk)
-    return _upload_page(request, site, form, "sites/upload_form.html")
+    return _submit(
+        request,
+        site,
+        MediaForm(request.POST, request.FILES),
+        lambda d: services.add_media(site, d["file"], actor=request.user, kind=d["kind"], title=d["title"]),
+        _("The file was added."),
+    )
 
 
 @login_required
@@ -318,45 +318,34 @@ def condition_add(request, pk):
         pk=pk,
         kind=SiteKind.BORDER_MARKER,
     )
-    form = ConditionForm(request.POST, request.FILES)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            services.report_condition(
-                site.marker,
-                actor=request.user,
-                date=d["date"],
-                condition=d["condition"],
-                note=d["note"],
-                photos=d["photos"],
-            )
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("The condition report was saved."))
-            return redirect("sites:site_detail", pk)
-    return _upload_page(request, site, form, "sites/upload_form.html")
+    return _submit(
+        request,
+        site,
+        ConditionForm(request.POST, request.FILES),
+        lambda d: services.report_condition(
+            site.marker,
+            actor=request.user,
+            date=d["date"],
+            condition=d["condition"],
+            note=d["note"],
+            photos=d["photos"],
+        ),
+        _("The condition report was saved."),
+    )
 
 
 @login_required
 @require_POST
 def adopt(request, pk):
     site = get_object_or_404(selectors.published_or_in_scope(request.user, VIEW_SITES).select_related("unit"), pk=pk)
-    form = AdoptForm(request.POST, user=request.user)
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            adoption = services.adopt_site(site, actor=request.user, unit=d["unit"], since=d["since"], note=d["note"])
-        except ValidationError as exc:
-            add_service_errors(form, exc)
-        except PermissionDenied:
-            raise Http404 from None
-        else:
-            messages.success(request, _("Adopted."))
-            return redirect("sites:adoption_detail", adoption.pk)
-    return _upload_page(request, site, form, "sites/upload_form.html")
+    return _submit(
+        request,
+        site,
+        AdoptForm(request.POST, user=request.user),
+        lambda d: services.adopt_site(site, actor=request.user, unit=d["unit"], since=d["since"], note=d["note"]),
+        _("Adopted."),
+        target=lambda adoption: ("sites:adoption_detail", adoption.pk),
+    )
 
 
 def _adoption(request, pk) -> Adoption:
