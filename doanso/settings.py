@@ -270,10 +270,11 @@ DOANSO_SITES = {
     "directions_url": os.environ.get(
         "MAP_DIRECTIONS_URL", "https://www.google.com/maps/dir/?api=1&destination={lat},{lon}"
     ),
-    # Upload limits in megabytes (nginx's client_max_body_size must allow the largest).
+    # Upload limits in megabytes, within nginx's client_max_body_size (60m). Longer videos go on a video platform
+    # and the site links them: a visitor on a mountain connection streams them from there.
     "max_photo_mb": 20,
-    "max_video_mb": 500,
-    "max_audio_mb": 50,
+    "max_video_mb": 50,
+    "max_audio_mb": 30,
     "max_document_mb": 20,
     # The emblem printed on QR boards (a static file). The one shipped is a neutral mark (a star in a circle),
     # not the Union's official emblem: put the official file in static and name it here.
