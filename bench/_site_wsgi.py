@@ -5,7 +5,7 @@ import os
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "doanso.settings")
 
-import django  # noqa: E402
+import django
 
 django.setup()
 

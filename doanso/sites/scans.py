@@ -27,9 +27,24 @@ _pending: Counter = Counter()
 _last_flush = time.monotonic()
 
 
+_day: tuple[float, object] = (0.0, None)  # (when the current local day ends, as time.time(); the day)
+
+
+def _today():
+    """The local date, recomputed only when the day is over: the scan path runs on every QR request."""
+    global _day
+    now = time.time()
+    ends, day = _day
+    if now >= ends:
+        local = timezone.localtime()
+        midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+        day = local.date()
+        _day = (midnight.timestamp() + 86400, day)
+    return day
+
+
 def count_scan(site_id: int) -> None:
-    global _last_flush
-    key = (site_id, timezone.localdate())
+    key = (site_id, _today())
     with _lock:
         _pending[key] += 1
         due = _pending.total() >= FLUSH_SCANS or time.monotonic() - _last_flush >= FLUSH_SECONDS

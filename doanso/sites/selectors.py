@@ -2,13 +2,14 @@
 
 import json
 
-from django.db.models import Prefetch, Q
+from django.db.models import F, FloatField, Prefetch, Q, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.urls import reverse
 from django.utils.translation import get_language
 
 from doanso.core.text import fold
 
-from .models import Activity, Adoption, Site, SiteKind, SiteStatus
+from .models import Activity, Adoption, RelicRank, Site, SiteKind, SiteStatus
 
 
 def search(qs, query: str):
@@ -44,49 +45,49 @@ def communes_with_sites():
 
 
 def geojson(*, kind: str = "", commune: str = "") -> str:
-    """A FeatureCollection of the published sites with coordinates, built from one query of plain values (the
-    map of 10,000 sites must come in well under 200 ms)."""
+    """A FeatureCollection of the published sites with coordinates.
+
+    The map of 10,000 sites must come in well under 200 ms: one query of plain values (coordinates cast to
+    floats by the database, no join), the few commune names and marker numbers by two small queries, and each
+    feature written as text with only the name going through the JSON encoder (the other values are known to
+    need no escaping, or are encoded once). Building 10,000 nested dictionaries and encoding them, or having the
+    database build JSON objects, took two to three times as long.
+    """
+    from doanso.org.models import AdministrativeDivision
+
+    from .models import BorderMarker
+
     english = (get_language() or "vi").startswith("en")
     qs = filter_public(Site.objects.published(), kind=kind, commune=commune).filter(latitude__isnull=False)
-    rows = qs.order_by("id").values_list(
-        "code",
-        "name",
-        "name_en",
-        "kind",
-        "rank",
-        "latitude",
-        "longitude",
-        "division__name",
-        "marker__number",
-        "marker__sub_number",
+    name = Coalesce(NullIf("name_en", Value("")), "name") if english else F("name")
+    rows = list(
+        qs.order_by("id")
+        .annotate(lat=Cast("latitude", FloatField()), lon=Cast("longitude", FloatField()), title=name)
+        .values_list("id", "code", "title", "kind", "rank", "lat", "lon", "division_id")
     )
-    labels = {value: str(label) for value, label in SiteKind.choices}
-    from .models import RelicRank
-
-    ranks = {value: str(label) for value, label in RelicRank.choices}
-    base = reverse("sites:public_site", args=["CODE"]).replace("CODE", "{}")
-    features = []
-    append = features.append
-    for code, name, name_en, kind_, rank, lat, lon, commune_name, number, sub in rows:
-        props = {
-            "code": code,
-            "name": (name_en or name) if english else name,
-            "kind": kind_,
-            "label": ranks[rank] if rank else labels[kind_],
-            "url": base.format(code),
-        }
-        if commune_name:
-            props["commune"] = commune_name
-        if number is not None:
-            props["marker"] = f"{number}/{sub}" if sub else str(number)
-        append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [float(lon), float(lat)]},
-                "properties": props,
-            }
-        )
-    return json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False, separators=(",", ":"))
+    dumps = json.dumps
+    labels = {value: dumps(str(label), ensure_ascii=False) for value, label in [*SiteKind.choices, *RelicRank.choices]}
+    division_ids = {row[7] for row in rows if row[7] is not None}
+    communes = {
+        pk: "," + '"commune":' + dumps(name, ensure_ascii=False)
+        for pk, name in AdministrativeDivision.objects.filter(pk__in=division_ids).values_list("pk", "name")
+    }
+    markers = {}
+    if any(row[3] == SiteKind.BORDER_MARKER for row in rows):
+        for site_id, number, sub in BorderMarker.objects.filter(site__in=qs).values_list(
+            "site_id", "number", "sub_number"
+        ):
+            markers[site_id] = f',"marker":"{number}/{sub}"' if sub else f',"marker":"{number}"'
+    prefix = reverse("sites:public_site", args=["CODE"]).split("CODE")[0]
+    # Codes are letters and digits and the URL prefix is ours: neither needs escaping.
+    features = [
+        f'{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{lon!r},{lat!r}]}},"properties":{{'
+        f'"code":"{code}","name":{dumps(title, ensure_ascii=False)},"kind":"{kind_}",'
+        f'"label":{labels[rank] if rank else labels[kind_]},"url":"{prefix}{code}/"'
+        f"{communes.get(division_id, '')}{markers.get(pk, '')}}}}}"
+        for pk, code, title, kind_, rank, lat, lon, division_id in rows
+    ]
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
 
 
 def site_adoptions(site: Site):

@@ -22,14 +22,16 @@ from .models import MediaKind, Site, SiteKind
 from .qr import public_url, qr_svg
 
 PUBLIC_MAX_AGE = 300
+CACHE_CONTROL = f"public, max-age={PUBLIC_MAX_AGE}"
 PER_PAGE = 30
 
 
 def _language(request) -> str:
-    wanted = request.GET.get("hl", "")
-    if wanted in dict(settings.LANGUAGES):
+    """?hl= when it names one of our languages, else what LocaleMiddleware chose."""
+    wanted = request.GET.get("hl")
+    if wanted and wanted in {code for code, _label in settings.LANGUAGES}:
         return wanted
-    return translation.get_language() or settings.LANGUAGE_CODE
+    return getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE
 
 
 def directions_url(site: Site) -> str:
@@ -79,17 +81,17 @@ def _page_response(request, code: str, *, scanned: bool) -> HttpResponse:
         scans.count_scan(site_id)
     response = HttpResponse(html)
     response["Content-Language"] = language
+    # Set directly rather than through cache_control(): this is the hot path of every QR scan.
+    response["Cache-Control"] = CACHE_CONTROL
     return response
 
 
 @require_GET
-@cache_control(public=True, max_age=PUBLIC_MAX_AGE)
 def public_site(request, code):
     return _page_response(request, code, scanned=False)
 
 
 @require_GET
-@cache_control(public=True, max_age=PUBLIC_MAX_AGE)
 def scan(request, code):
     """The short URL printed in the QR code: the page itself (no redirect: one round trip less on a slow
     mountain connection), counted as a scan."""
