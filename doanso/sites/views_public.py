@@ -24,6 +24,7 @@ from .qr import public_url, qr_svg
 PUBLIC_MAX_AGE = 300
 CACHE_CONTROL = f"public, max-age={PUBLIC_MAX_AGE}"
 PER_PAGE = 30
+MAP_LIST_LIMIT = 300
 
 
 def _language(request) -> str:
@@ -133,8 +134,14 @@ def _map_csp():
 def site_map(request):
     kind, commune = request.GET.get("kind", ""), request.GET.get("commune", "")[:8]
     qs = selectors.filter_public(selectors.public_sites(), kind=kind, commune=commune)
+    if kind == SiteKind.BORDER_MARKER:
+        qs = qs.order_by("marker__number", "marker__sub_number")
+    # The list under the map is the page without JavaScript; past a few hundred places the list page (with its
+    # search and pages) serves better than one very long page on a phone.
+    shown = list(qs[: MAP_LIST_LIMIT + 1])
     context = {
-        "sites": qs,
+        "sites": shown[:MAP_LIST_LIMIT],
+        "more": len(shown) > MAP_LIST_LIMIT,
         "kind": kind,
         "commune": commune,
         "kinds": SiteKind.choices,
