@@ -14,8 +14,8 @@ from .models import Site
 
 # Printed sizes in millimetres.
 BOARDS = {
-    "a4": {"page": "210mm 297mm", "qr_mm": 80},
-    "a5": {"page": "148mm 210mm", "qr_mm": 60},
+    "a4": {"page": "210mm 297mm", "qr_mm": 115, "height": "297mm"},
+    "a5": {"page": "148mm 210mm", "qr_mm": 78, "height": "210mm"},
 }
 LARGE_BOARD_MM = (2200, 1200)
 LARGE_QR_MM = 620
@@ -107,7 +107,15 @@ def board_pdf(request, site: Site, size: str) -> bytes:
 
     spec = BOARDS[size]
     context = board_context(request, site)
-    context.update({"page": spec["page"], "qr_mm": spec["qr_mm"], "size": size, "qr": qr_svg_data_uri(context["url"])})
+    context.update(
+        {
+            "page": spec["page"],
+            "height": spec["height"],
+            "qr_mm": spec["qr_mm"],
+            "size": size,
+            "qr": qr_svg_data_uri(context["url"]),
+        }
+    )
     return render_pdf("sites/board_pdf.html", context, request=request)
 
 
