@@ -1,7 +1,8 @@
 """Reads of the sites module: the editors' scope, the public lists, the map's GeoJSON."""
 
-import json
+from json.encoder import encode_basestring  # type: ignore[attr-defined]
 
+from django.db import connection
 from django.db.models import F, FloatField, Prefetch, Q, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.urls import reverse
@@ -60,16 +61,23 @@ def geojson(*, kind: str = "", commune: str = "") -> str:
     english = (get_language() or "vi").startswith("en")
     qs = filter_public(Site.objects.published(), kind=kind, commune=commune).filter(latitude__isnull=False)
     name = Coalesce(NullIf("name_en", Value("")), "name") if english else F("name")
-    rows = list(
+    values = (
         qs.order_by("id")
         .annotate(lat=Cast("latitude", FloatField()), lon=Cast("longitude", FloatField()), title=name)
         .values_list("id", "code", "title", "kind", "rank", "lat", "lon", "division_id")
     )
-    dumps = json.dumps
-    labels = {value: dumps(str(label), ensure_ascii=False) for value, label in [*SiteKind.choices, *RelicRank.choices]}
+    # The rows straight from the cursor: every column is already a str, float or int, and Django's per-row
+    # converters would cost a fifth of the time.
+    sql, params = values.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    # The C string encoder of the json module (no encoder object per call); it keeps non-ASCII letters as is.
+    dumps = encode_basestring
+    labels = {value: dumps(str(label)) for value, label in [*SiteKind.choices, *RelicRank.choices]}
     division_ids = {row[7] for row in rows if row[7] is not None}
     communes = {
-        pk: "," + '"commune":' + dumps(name, ensure_ascii=False)
+        pk: "," + '"commune":' + dumps(name)
         for pk, name in AdministrativeDivision.objects.filter(pk__in=division_ids).values_list("pk", "name")
     }
     markers = {}
@@ -82,7 +90,7 @@ def geojson(*, kind: str = "", commune: str = "") -> str:
     # Codes are letters and digits and the URL prefix is ours: neither needs escaping.
     features = [
         f'{{"type":"Feature","geometry":{{"type":"Point","coordinates":[{lon!r},{lat!r}]}},"properties":{{'
-        f'"code":"{code}","name":{dumps(title, ensure_ascii=False)},"kind":"{kind_}",'
+        f'"code":"{code}","name":{dumps(title)},"kind":"{kind_}",'
         f'"label":{labels[rank] if rank else labels[kind_]},"url":"{prefix}{code}/"'
         f"{communes.get(division_id, '')}{markers.get(pk, '')}}}}}"
         for pk, code, title, kind_, rank, lat, lon, division_id in rows
