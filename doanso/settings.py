@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "doanso.org",
     "doanso.accounts",
     "doanso.members",
+    "doanso.sites",
 ]
 
 MIDDLEWARE = [
@@ -254,6 +255,33 @@ SECURE_CSP = {
     "object-src": ["'none'"],
     "base-uri": ["'self'"],
     "frame-ancestors": ["'none'"],
+}
+
+# --- Digital sites ----------------------------------------------------------------------------------------------
+# The map's tile server: any {z}/{x}/{y} URL (an own tile server, a licensed provider). The page works without it:
+# markers and the list still show when tiles cannot load (offline, blocked). Its origin is added to img-src of the
+# map page's Content-Security-Policy only.
+# The address printed in QR codes (https://doanso.example.vn); empty: the host of the request that made the board.
+DOANSO_PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "")
+DOANSO_SITES = {
+    "tile_url": os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+    "tile_attribution": os.environ.get("MAP_TILE_ATTRIBUTION", "© OpenStreetMap contributors"),
+    # Directions open the visitor's map application; {lat} and {lon} are filled in.
+    "directions_url": os.environ.get(
+        "MAP_DIRECTIONS_URL", "https://www.google.com/maps/dir/?api=1&destination={lat},{lon}"
+    ),
+    # Upload limits in megabytes, within nginx's client_max_body_size (60m). Longer videos go on a video platform
+    # and the site links them: a visitor on a mountain connection streams them from there.
+    "max_photo_mb": 20,
+    "max_video_mb": 50,
+    "max_audio_mb": 30,
+    "max_document_mb": 20,
+    # The emblem printed on QR boards (a static file). The one shipped is a neutral mark (a star in a circle),
+    # not the Union's official emblem: put the official file in static and name it here.
+    "board_emblem": os.environ.get("SITES_BOARD_EMBLEM", "sites/emblem.svg"),
+    "board_heading": "ĐOÀN TNCS HỒ CHÍ MINH",
+    # Public pages are cached this long; every edit through the services clears them at once.
+    "page_cache_seconds": int(os.environ.get("SITES_PAGE_CACHE_SECONDS") or 600),
 }
 
 # --- API --------------------------------------------------------------------------------------------------------

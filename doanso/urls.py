@@ -9,6 +9,8 @@ urlpatterns = [
     path("don-vi/", include("doanso.org.urls")),
     path("tai-khoan/", include("doanso.accounts.urls")),
     path("doan-vien/", include("doanso.members.urls")),
+    path("dia-diem/", include("doanso.sites.urls")),
+    path("q/", include("doanso.sites.urls_qr")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("api/docs", api_docs, name="api_docs"),

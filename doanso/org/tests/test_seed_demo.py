@@ -198,3 +198,14 @@ def test_reset_refuses_on_a_database_with_audit_records():
     with pytest.raises(CommandError, match="append-only"):
         call_command("seed_demo", reset=True, stdout=io.StringIO())
     assert state() == before
+
+
+def test_demo_sites_and_the_60_border_markers_are_published_sample_data():
+    from doanso.sites.models import Adoption, BorderMarker, Site
+
+    assert list(BorderMarker.objects.values_list("number", flat=True)) == list(range(676, 736))
+    assert Site.objects.filter(is_sample=False).count() == 0
+    assert Site.objects.exclude(status="published").count() == 0
+    assert Site.objects.count() == 65
+    adoption = Adoption.objects.select_related("site__marker", "unit").get()
+    assert (adoption.site.marker.number, adoption.unit.code, adoption.activities.count()) == (678, "X-20455", 3)
