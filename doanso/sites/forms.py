@@ -7,7 +7,17 @@ from doanso.org.forms import DivisionField, UnitCodeField
 from doanso.org.models import Unit
 
 from .apps import ADOPT_SITES, EDIT_SITES
-from .models import ActivityKind, MarkerCondition, MarkerForm, MarkerRole, MediaKind, RelicRank, SiteKind
+from .models import (
+    MAX_MARKER_NUMBER,
+    MAX_SUB_NUMBER,
+    ActivityKind,
+    MarkerCondition,
+    MarkerForm,
+    MarkerRole,
+    MediaKind,
+    RelicRank,
+    SiteKind,
+)
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
 
@@ -72,10 +82,11 @@ class SiteForm(forms.Form):
 
 
 class MarkerSiteForm(SiteForm):
-    number = forms.IntegerField(label=_("Marker number"), min_value=1)
+    number = forms.IntegerField(label=_("Marker number"), min_value=1, max_value=MAX_MARKER_NUMBER)
     sub_number = forms.IntegerField(
         label=_("Auxiliary index"),
         min_value=0,
+        max_value=MAX_SUB_NUMBER,
         required=False,
         help_text=_("1 for marker 677/1; empty for a main marker."),
     )

@@ -28,6 +28,12 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+# Marker numbers on the Viet Nam – Laos border run to a few thousand; the bounds keep forged values out of the
+# database's integer columns.
+MAX_MARKER_NUMBER = 99_999
+MAX_SUB_NUMBER = 999
+
+
 class SiteKind(models.TextChoices):
     RED_ADDRESS = "red_address", _("Red address")
     RELIC = "relic", _("Historical relic")

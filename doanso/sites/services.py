@@ -20,6 +20,8 @@ from . import cache as page_cache
 from .apps import ADOPT_SITES, EDIT_SITES, PUBLISH_SITES
 from .content import check_coordinates, check_media_file, check_video_url, clean_rich_text, process_photo
 from .models import (
+    MAX_MARKER_NUMBER,
+    MAX_SUB_NUMBER,
     Activity,
     ActivityKind,
     Adoption,
@@ -369,13 +371,13 @@ def clean_marker_data(data: dict, exclude: int | None = None) -> dict:
         raise TypeError(f"unknown marker fields {sorted(unknown)}")
     try:
         out["number"] = int(out["number"])
-        if out["number"] <= 0:
+        if not 0 < out["number"] <= MAX_MARKER_NUMBER:
             raise ValueError
     except (KeyError, TypeError, ValueError):
         errors["number"] = _("Give the marker number (a whole number, e.g. 678).")
     try:
         out["sub_number"] = int(out.get("sub_number") or 0)
-        if out["sub_number"] < 0:
+        if not 0 <= out["sub_number"] <= MAX_SUB_NUMBER:
             raise ValueError
     except (TypeError, ValueError):
         errors["sub_number"] = _("The auxiliary index is a whole number (e.g. 1 for 677/1).")

@@ -161,6 +161,10 @@ def site_map(request):
 @cache_control(public=True, max_age=PUBLIC_MAX_AGE)
 def geojson(request):
     kind, commune = request.GET.get("kind", ""), request.GET.get("commune", "")[:8]
+    # Only values that can select something make a cache key: otherwise every made-up value would build the
+    # whole collection again and store another copy of it.
+    kind = kind if kind in SiteKind.values else ""
+    commune = commune if commune.isascii() and commune.isdigit() else ""
     language = translation.get_language() or "vi"
     key = f"sites:geojson:{page_cache.version()}:{language}:{kind}:{commune}"
     body = cache.get(key)

@@ -114,6 +114,18 @@ def test_geojson_lists_published_sites_with_coordinates(client, world):
     assert [f["properties"]["code"] for f in only_markers["features"]] == [marker.code]
 
 
+def test_geojson_made_up_filters_share_the_unfiltered_cache_entry(client, world):
+    from django.core.cache import cache
+
+    make_site(world)
+    cache.clear()
+    for kind in ("x1", "x2", "<script>", "border_marker"):
+        assert client.get(reverse("sites:geojson"), {"kind": kind, "commune": "abc"}).status_code == 200
+    # Two entries at most: everything (for the made-up filters) and the markers; nothing per made-up value.
+    keys = [k for k in cache._cache if "sites:geojson" in k]  # the tests' local-memory cache
+    assert len(keys) == 2
+
+
 def test_map_page_lists_sites_and_allows_only_the_tile_server_for_images(client, world, settings):
     settings.DOANSO_SITES = {**settings.DOANSO_SITES, "tile_url": "https://tiles.example.vn/{z}/{x}/{y}.png"}
     make_site(world)

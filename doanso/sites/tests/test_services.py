@@ -248,6 +248,14 @@ def test_markers_unique_numbers_and_auxiliary_index(world):
     assert (aux.marker.label, aux.marker.role) == ("678/1", "auxiliary")
     assert list(BorderMarker.objects.values_list("number", "sub_number")) == [(678, 0), (678, 1)]
     assert "678/1" in aux.search_name
+    # Beyond the database's integer columns: a message at the field, nothing saved.
+    for marker, field in (({"number": 3_000_000_000}, "number"), ({"number": 679, "sub_number": 40_000}, "sub_number")):
+        with pytest.raises(ValidationError) as exc:
+            services.create_site(
+                actor=world.admin, unit=world.C1, marker=marker, name="Cột mốc", latitude="15.52", longitude="107.36"
+            )
+        assert field in exc.value.message_dict
+    assert BorderMarker.objects.count() == 2
 
 
 def test_condition_report_with_photos_by_the_adopting_unit(world, today):
