@@ -472,7 +472,16 @@ def commit_plan(plan: Plan, *, actor, unit, only_valid: bool) -> int:
     with transaction.atomic():
         for row in plan.valid:
             values = {k: v for k, v in row.values.items() if k in services.SITE_FIELDS}
-            services.create_site(actor=actor, unit=unit, marker=row.marker, **values)
+            try:
+                services.create_site(actor=actor, unit=unit, marker=row.marker, **values)
+            except ValidationError as exc:
+                # Something changed since the check (a marker number taken meanwhile): nothing is kept.
+                problems = "; ".join(m for messages in exc.message_dict.values() for m in messages)
+                raise ImportRefused(
+                    _("Row {row}: {problems}. Nothing was imported; run the import again.").format(
+                        row=row.number, problems=problems
+                    )
+                ) from None
             created += 1
     return created
 

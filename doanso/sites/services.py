@@ -71,6 +71,15 @@ def _clear_after_commit(*sites: Site) -> None:
 # --- Sites ----------------------------------------------------------------------------------------------------
 
 
+def _check_lengths(model, values: dict, add) -> None:
+    """Text longer than its column: a message at the field (an imported file can hold anything), never the
+    database's error."""
+    for key, value in values.items():
+        limit = getattr(model._meta.get_field(key), "max_length", None) if isinstance(value, str) else None
+        if limit and len(value) > limit:
+            add(key, _("At most {limit} characters ({count} given).").format(limit=limit, count=len(value)))
+
+
 def clean_site_data(data: dict) -> dict:
     """Normalised and checked values of the site fields given; raises ValidationError with every problem."""
     out: dict = {}
@@ -91,6 +100,7 @@ def clean_site_data(data: dict) -> dict:
         add("rank", _("Only a historical relic has a rank."))
     if "name" in out and not out["name"]:
         add("name", _("Give the name of the site."))
+    _check_lengths(Site, out, add)
     for key in ("history", "history_en"):
         if key in out:
             try:
@@ -387,6 +397,7 @@ def clean_marker_data(data: dict, exclude: int | None = None) -> dict:
         errors["role"] = _("Choose main or auxiliary.")
     if out["form"] not in MarkerForm.values:
         errors["form"] = _("Choose single, double or triple.")
+    _check_lengths(BorderMarker, out, lambda key, message: errors.setdefault(key, str(message)))
     if not errors and (out["role"] == MarkerRole.AUXILIARY) != (out["sub_number"] > 0):
         errors["sub_number"] = _("An auxiliary marker has an index (677/1); a main marker has none.")
     if not errors:

@@ -183,3 +183,19 @@ def test_export_reads_back_as_import(client, world, run_import):
         # Everything is there again; the markers now exist, so importing them twice is refused.
         assert sorted(r.values["name"] for r in plan.rows) == ["Cọc dấu 680/1", "Cột mốc 680", "Địa đạo Kỳ Anh"], fmt
         assert sorted(e.message for e in plan.errors) == ["Marker 680 already exists.", "Marker 680/1 already exists."]
+
+
+def test_text_longer_than_its_column_is_a_row_error_not_a_database_error(world):
+    rows = [[1, "Địa điểm " + "rất dài " * 40, "Di tích", "", "", "Xã Bến Giằng", "15.52", "107.75", ""], GOOD[1]]
+    plan = plan_for(world, xlsx(rows, title=False), "f.xlsx")
+    assert [(e.row, e.column, e.message[:20]) for e in plan.errors] == [(2, "Tên địa điểm", "At most 255 characte")]
+    assert [r.number for r in plan.valid] == [3]
+
+
+def test_a_marker_taken_between_the_check_and_the_import_refuses_the_whole_import(world):
+    plan = plan_for(world, xlsx(GOOD, title=False), "f.xlsx")
+    make_marker(world, 680, publish=False)  # someone else, meanwhile
+    with pytest.raises(importing.ImportRefused) as exc:
+        importing.commit_plan(plan, actor=world.admin, unit=world.C1, only_valid=False)
+    assert str(exc.value).startswith("Row 3: Marker 680 already exists.")
+    assert Site.objects.count() == 1  # the marker made meanwhile only
