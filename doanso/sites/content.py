@@ -207,6 +207,17 @@ _SIGNATURES = {
 }
 _WAV = (b"RIFF", b"WAVE")
 _TYPES = {"video": "video/mp4", "audio": "audio/mpeg", "document": "application/pdf"}
+# The stored file's extension follows the detected format, never the uploaded name ("x.html" starting with %PDF-
+# must not be served as a web page).
+EXTENSIONS = {
+    "video/mp4": "mp4",
+    "video/webm": "webm",
+    "audio/mpeg": "mp3",
+    "audio/mp4": "m4a",
+    "audio/ogg": "ogg",
+    "audio/wav": "wav",
+    "application/pdf": "pdf",
+}
 _ACCEPTED = {
     "video": "MP4, MOV, WebM",
     "audio": "MP3, M4A, OGG, WAV",

@@ -18,7 +18,7 @@ from doanso.org.models import AdministrativeDivision, DivisionLevel
 
 from . import cache as page_cache
 from .apps import ADOPT_SITES, EDIT_SITES, PUBLISH_SITES
-from .content import check_coordinates, check_media_file, check_video_url, clean_rich_text, process_photo
+from .content import EXTENSIONS, check_coordinates, check_media_file, check_video_url, clean_rich_text, process_photo
 from .models import (
     MAX_MARKER_NUMBER,
     MAX_SUB_NUMBER,
@@ -348,7 +348,7 @@ def add_media(site: Site, upload, *, actor, kind: str, title: str) -> Media:
     if not title:
         raise ValidationError({"title": _("Give the file a title.")})
     content_type = check_media_file(upload, kind, "file")
-    extension = (upload.name.rsplit(".", 1)[-1].lower() if "." in upload.name else "bin")[:5]
+    extension = EXTENSIONS[content_type]
     media = Media(site=site, kind=kind, title=title, size=upload.size, content_type=content_type)
     media.file.save(f"{_stem(site)}.{extension}", upload, save=False)
     media.save()

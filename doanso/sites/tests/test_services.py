@@ -230,6 +230,10 @@ def test_media_files_are_checked_by_content(world):
         services.add_media(site, SimpleUploadedFile("x.pdf", b"<html>"), actor=world.admin, kind="document", title="X")
     assert exc.value.message_dict["file"] == ["The file “x.pdf” is not in an accepted format for this kind (PDF)."]
     assert Media.objects.count() == 2
+    # A real PDF named like a web page is stored as what it is.
+    disguised = SimpleUploadedFile("x.html", b"%PDF-1.7\n" + b"\x00" * 50)
+    stored = services.add_media(site, disguised, actor=world.admin, kind="document", title="Tài liệu")
+    assert stored.file.name.endswith(".pdf") and media.file.name.endswith(".mp3")
 
 
 def test_markers_unique_numbers_and_auxiliary_index(world):
