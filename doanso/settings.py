@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "doanso.org",
     "doanso.accounts",
     "doanso.members",
+    "doanso.contests",
 ]
 
 MIDDLEWARE = [

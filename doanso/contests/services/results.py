@@ -1,0 +1,154 @@
+"""The official ranking, computed in the database by one INSERT … SELECT with window functions:
+
+    correct answers ↓, distance of the prediction from the true figure ↑ (no prediction ranks last),
+    duration ↑, submission time ↑
+
+Each participant's best attempt of the round ranks (by the same order). ``rank`` is shared by exact ties;
+``position`` breaks them by attempt id so that prize lists are deterministic. The overall ranking adds up each
+participant's best attempt of every ranked round.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Count, F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from doanso.accounts.scope import can
+from doanso.core import audit
+
+from ..models import PRIZE_ORDER, Attempt, AttemptStatus, Contest, OverallResult, PredictionKind, Round, RoundResult
+from ..permissions import MANAGE_CONTESTS
+from .taking import expire_attempts
+
+# A missing prediction weighs this much in the overall sum of distances (more than any real distance).
+MISSING_DISTANCE = 10**13
+
+ROUND_RANKING_SQL = """
+INSERT INTO contests_roundresult
+    (round_id, participant_id, attempt_id, unit_id, rank, position, correct, distance, duration_ms, submitted_at,
+     prize)
+SELECT round_id, participant_id, id, unit_id,
+       RANK() OVER w, ROW_NUMBER() OVER (ORDER BY correct DESC, distance ASC NULLS LAST, duration_ms ASC,
+                                         submitted_at ASC, id ASC),
+       correct, distance, duration_ms, submitted_at, ''
+FROM (
+    SELECT d.*, ROW_NUMBER() OVER (
+        PARTITION BY participant_id
+        ORDER BY correct DESC, distance ASC NULLS LAST, duration_ms ASC, submitted_at ASC, id ASC
+    ) AS best
+    FROM (
+        SELECT id, round_id, participant_id, unit_id, correct, duration_ms, submitted_at,
+               ABS(prediction - %s) AS distance
+        FROM contests_attempt
+        WHERE round_id = %s AND status = 'submitted' AND NOT disqualified
+    ) d
+) b
+WHERE best = 1
+WINDOW w AS (ORDER BY correct DESC, distance ASC NULLS LAST, duration_ms ASC, submitted_at ASC)
+"""
+
+OVERALL_RANKING_SQL = """
+INSERT INTO contests_overallresult
+    (contest_id, participant_id, unit_id, rank, position, rounds, correct, distance, duration_ms, submitted_at)
+SELECT %s, s.participant_id, p.unit_id,
+       RANK() OVER w,
+       ROW_NUMBER() OVER (ORDER BY s.correct DESC, s.distance ASC, s.duration ASC, s.last ASC, s.participant_id),
+       s.rounds, s.correct, s.distance, s.duration, s.last
+FROM (
+    SELECT r.participant_id, COUNT(*) AS rounds, SUM(r.correct) AS correct,
+           SUM(COALESCE(r.distance, %s)) AS distance, SUM(r.duration_ms) AS duration, MAX(r.submitted_at) AS last
+    FROM contests_roundresult r JOIN contests_round rd ON rd.id = r.round_id
+    WHERE rd.contest_id = %s
+    GROUP BY r.participant_id
+) s JOIN contests_participant p ON p.id = s.participant_id
+WINDOW w AS (ORDER BY s.correct DESC, s.distance ASC, s.duration ASC, s.last ASC)
+"""
+
+
+def true_figure(round_: Round) -> int | None:
+    """The figure the prediction question asks for, from the round's submitted attempts."""
+    submitted = Attempt.objects.filter(round=round_, status=AttemptStatus.SUBMITTED, disqualified=False)
+    if round_.prediction_kind == PredictionKind.PARTICIPANTS:
+        return submitted.aggregate(n=Count("participant", distinct=True))["n"]
+    if round_.prediction_kind == PredictionKind.ATTEMPTS:
+        return submitted.count()
+    if round_.prediction_kind == PredictionKind.FULL_MARKS:
+        return submitted.filter(correct=F("question_total")).count()
+    return None
+
+
+def rank_round_sql(round_: Round) -> int:
+    """Replace the round's ranking (no permission check: called by the services below and the benchmark)."""
+    RoundResult.objects.filter(round=round_)._raw_delete(connection.alias)
+    with connection.cursor() as cursor:
+        cursor.execute(ROUND_RANKING_SQL, [round_.prediction_value, round_.pk])
+        count = cursor.rowcount
+    start = 1
+    for prize in PRIZE_ORDER:
+        n = int((round_.prizes or {}).get(prize.value, 0))
+        if n:
+            RoundResult.objects.filter(round=round_, position__gte=start, position__lt=start + n).update(prize=prize)
+            start += n
+    return count
+
+
+@transaction.atomic
+def rank_round(round_: Round, *, actor, now=None) -> int:
+    """Rank a closed round: submit what time ran out on, compute the true figure, write the ranking."""
+    now = now or timezone.now()
+    round_ = Round.objects.select_for_update().select_related("contest__organiser").get(pk=round_.pk)
+    if not can(actor, MANAGE_CONTESTS, round_.contest.organiser):
+        raise PermissionDenied
+    if not round_.has_closed(now):
+        raise ValidationError(_("The round is still open; rank it after it closes."))
+    while expire_attempts(now=now):
+        pass
+    round_.prediction_value = true_figure(round_)
+    count = rank_round_sql(round_)
+    round_.ranked_at = now
+    round_.save(update_fields=["prediction_value", "ranked_at"])
+    rank_overall_sql(round_.contest)
+    audit.record(
+        actor=actor,
+        action="contests.rank_round",
+        obj=round_,
+        unit=round_.contest.organiser,
+        after={"ranked": count, "prediction_value": round_.prediction_value},
+    )
+    return count
+
+
+def rank_overall_sql(contest: Contest) -> int:
+    OverallResult.objects.filter(contest=contest)._raw_delete(connection.alias)
+    with connection.cursor() as cursor:
+        cursor.execute(OVERALL_RANKING_SQL, [contest.pk, MISSING_DISTANCE, contest.pk])
+        return cursor.rowcount
+
+
+@transaction.atomic
+def publish_results(round_: Round, *, actor, published: bool = True) -> Round:
+    round_ = Round.objects.select_for_update().select_related("contest__organiser").get(pk=round_.pk)
+    if not can(actor, MANAGE_CONTESTS, round_.contest.organiser):
+        raise PermissionDenied
+    if published and round_.ranked_at is None:
+        raise ValidationError(_("Rank the round before publishing its results."))
+    round_.results_published = published
+    round_.save(update_fields=["results_published"])
+    audit.record(
+        actor=actor,
+        action="contests.publish_results",
+        obj=round_,
+        unit=round_.contest.organiser,
+        after={"results_published": published},
+    )
+    return round_
+
+
+def prize_winners(round_: Round):
+    return (
+        RoundResult.objects.filter(round=round_)
+        .exclude(prize="")
+        .select_related("participant", "unit")
+        .order_by("position")
+    )
