@@ -9,6 +9,7 @@ urlpatterns = [
     path("don-vi/", include("doanso.org.urls")),
     path("tai-khoan/", include("doanso.accounts.urls")),
     path("doan-vien/", include("doanso.members.urls")),
+    path("cuoc-thi/", include("doanso.contests.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("api/docs", api_docs, name="api_docs"),

@@ -194,6 +194,11 @@ class QuestionVersion(models.Model):
             raise ValueError("question versions are immutable")
         super().save(*args, **kwargs)
 
+    @property
+    def answer_letters(self) -> str:
+        """The correct options as the organisers write them ("A" or "A, C")."""
+        return ", ".join("ABCDEFGH"[i - 1] for i in self.correct)
+
 
 class ParticipantQuerySet(models.QuerySet):
     def restrict(self, user, action: str):
