@@ -77,6 +77,9 @@ class Contest(models.Model):
     prize_points = models.JSONField(_("prize points"), default=default_prize_points)
     # Collective score of a unit = participation rate (%) × rate_weight + the points of its members' prizes.
     rate_weight = models.DecimalField(_("weight of the participation rate"), max_digits=5, decimal_places=2, default=1)
+    # Bumped by every write to the question bank: new attempts draw from a cached copy keyed by it, so a change
+    # reaches the next attempt at once (and the copy is never shared between different banks).
+    bank_generation = models.PositiveIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -90,6 +93,10 @@ class Contest(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def bank_cache_key(self) -> str:
+        return f"contests:bank:{self.pk}:{self.created_at.timestamp()}:{self.bank_generation}"
 
 
 class Round(models.Model):

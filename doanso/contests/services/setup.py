@@ -3,9 +3,9 @@ unit, validates with messages keyed by field, and writes an audit record."""
 
 from collections.abc import Sequence
 
-from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils.translation import gettext as _
 
 from doanso.accounts.scope import can
@@ -48,13 +48,10 @@ def _require(actor, unit) -> None:
         raise PermissionDenied
 
 
-def bank_cache_key(contest_id: int) -> str:
-    return f"contests:bank:{contest_id}"
-
-
 def forget_bank(contest_id: int) -> None:
-    """New attempts draw from the bank as it is after this transaction (the draw caches the bank)."""
-    transaction.on_commit(lambda: cache.delete(bank_cache_key(contest_id)))
+    """New attempts draw from the bank as it is after this transaction (the draw caches the bank under a key
+    that holds the generation, so the next attempt after the commit reads it afresh)."""
+    Contest.objects.filter(pk=contest_id).update(bank_generation=F("bank_generation") + 1)
 
 
 def _check_prize_points(points) -> dict:

@@ -37,7 +37,6 @@ from ..models import (
     Round,
     UnitTally,
 )
-from .setup import bank_cache_key
 
 # Saves in flight when the deadline passes still count: the server's clock decides, with this much slack for
 # the network (a phone on 3G sends the last tap a moment before the timer shows zero).
@@ -193,8 +192,9 @@ def join_as_member(contest: Contest, user) -> Participant:
 
 
 def _bank(contest_id: int) -> list[tuple[int, str, list[int]]]:
-    """(version id, topic, option ids) of the active questions, cached: a start must not read the whole bank."""
-    key = bank_cache_key(contest_id)
+    """(version id, topic, option ids) of the active questions, cached: a start must not read the whole bank.
+    The key holds the bank's generation, read afresh (one primary-key lookup), so an edit counts at once."""
+    key = Contest.objects.only("pk", "created_at", "bank_generation").get(pk=contest_id).bank_cache_key
     bank = cache.get(key)
     if bank is None:
         rows = Question.objects.filter(contest_id=contest_id, is_active=True, current__isnull=False).values_list(
