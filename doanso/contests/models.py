@@ -289,7 +289,7 @@ class Attempt(models.Model):
     is_first = models.BooleanField(default=False)
     disqualified = models.BooleanField(default=False)
     ip = models.GenericIPAddressField(null=True, blank=True)
-    # A hash of the chosen options in question order, to spot identical sequences sent in bulk.
+    # A hash of the options chosen for each question drawn, to spot identical answer sheets sent in bulk.
     fingerprint = models.CharField(max_length=32, blank=True)
 
     class Meta:

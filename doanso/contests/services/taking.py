@@ -442,7 +442,8 @@ def finalise_attempt(attempt: Attempt, *, now=None) -> Attempt:
         .values_list("version_id", "chosen", "version__correct")
     )
     attempt.correct = sum(1 for _vid, chosen, correct in rows if chosen and sorted(chosen) == sorted(correct))
-    attempt.fingerprint = fingerprint([(vid, sorted(chosen)) for vid, chosen, _c in rows])
+    # By question, not by the shuffled order shown: a script gives the same answers to the same questions.
+    attempt.fingerprint = fingerprint(sorted((vid, sorted(chosen)) for vid, chosen, _c in rows))
     attempt.status = AttemptStatus.SUBMITTED
     attempt.submitted_at = submitted_at
     attempt.duration_ms = max(0, int((submitted_at - attempt.started_at).total_seconds() * 1000))

@@ -160,4 +160,30 @@ ROUTES = {
     "contests:attempt_submit": Route(expect=same(302), method="post", kwargs=K),
     "contests:attempt_result": Route(expect=same(302), kwargs=K),
     "contests:certificate_verify": Route(expect=same(200), kwargs=lambda w: {"token": token(w)}),
+    # API: the contest and its results are public; registration takes a body (422 without one); starting needs a
+    # registration token or a member (401 without); the attempt's routes go by its key.
+    "api:contest_detail": Route(expect=same(200), kwargs=lambda w: {"contest_id": contest(w).pk}),
+    "api:register_participant": Route(
+        expect=same(422),
+        method="post",
+        json=True,
+        kwargs=lambda w: {"contest_id": contest(w).pk},
+        data=lambda w: {},
+    ),
+    # Joining as a member needs a current member record linked to the account: none of the personas has one.
+    "api:join_contest": Route(
+        expect=(401, 422, 422, 422, 422), method="post", json=True, kwargs=lambda w: {"contest_id": contest(w).pk}
+    ),
+    "api:start_attempt": Route(expect=same(401), method="post", json=True, kwargs=lambda w: {"round_id": round_(w).pk}),
+    "api:attempt_detail": Route(expect=same(200), kwargs=K),
+    "api:save_answer": Route(
+        expect=same(200),
+        method="post",
+        json=True,
+        kwargs=K,
+        data=lambda w: {"position": 1, "chosen": [first_option(w)], "seq": 1},
+    ),
+    "api:submit_attempt": Route(expect=same(200), method="post", json=True, kwargs=K),
+    # Results of a round not published are missing for everyone.
+    "api:round_results": Route(expect=same(404), kwargs=lambda w: {"round_id": round_(w).pk}),
 }
