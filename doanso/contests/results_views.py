@@ -117,7 +117,7 @@ def certificate_pdf(request, pk):
     result = get_object_or_404(
         RoundResult.objects.filter(round__contest__in=Contest.objects.restrict(request.user, VIEW_CONTESTS))
         .exclude(prize="")
-        .select_related("participant", "unit", "round__contest__organiser"),
+        .select_related("participant", "unit__parent", "round__contest__organiser"),
         pk=pk,
     )
     url = request.build_absolute_uri(reverse("contests:certificate_verify", args=[certificate_token(result)]))

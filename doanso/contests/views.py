@@ -359,6 +359,8 @@ def dashboard(request, pk):
     minutes = selectors.entries_per_minute(round_, 30)
     peak = max((n for _m, n in minutes), default=0)
     rows = selectors.participation(contest, contest.audience_unit, round_)
+    # The busiest units first: that is what an organiser watches during a round.
+    rows = rows[:1] + sorted(rows[1:], key=lambda r: (-r.attempts, r.unit.name))
     context = {
         "round": round_,
         "contest": contest,
