@@ -341,12 +341,26 @@ class AttemptQuestion(models.Model):
 
 
 class RoundResult(models.Model):
-    """The official ranking of a round, materialised when the organiser ranks it (one SQL statement)."""
+    """The official ranking of a round, materialised when the organiser ranks it (one SQL statement).
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="results")
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
-    attempt = models.OneToOneField(Attempt, on_delete=models.CASCADE, related_name="result")
-    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    Derived data, rewritten whole from the attempts inside the ranking's transaction, so it is laid out for
+    writing a million rows quickly (bench/contest_ranking.py): the primary key is (round, position), written in
+    its own order, and is the table's only index; the references carry no foreign-key triggers. One row per
+    person and round holds by construction (each person's best attempt)."""
+
+    pk = models.CompositePrimaryKey("round_id", "position")
+    attempt = models.ForeignKey(
+        Attempt, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    round = models.ForeignKey(
+        Round, on_delete=models.CASCADE, related_name="results", db_constraint=False, db_index=False
+    )
+    participant = models.ForeignKey(
+        Participant, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
     rank = models.PositiveIntegerField()
     position = models.PositiveIntegerField()
     correct = models.PositiveSmallIntegerField()
@@ -357,21 +371,24 @@ class RoundResult(models.Model):
 
     class Meta:
         ordering = ["round", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["round", "position"], name="round_result_position"),
-            models.UniqueConstraint(fields=["round", "participant"], name="round_result_participant"),
-        ]
 
     def __str__(self):
         return f"{self.round_id} · {self.position}"
 
 
 class OverallResult(models.Model):
-    """The ranking over all ranked rounds: each participant's best attempt of every round, summed."""
+    """The ranking over all ranked rounds: each participant's best attempt of every round, summed. Laid out like
+    :class:`RoundResult` (a participant belongs to one contest, so it is the primary key)."""
 
-    contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="overall_results")
-    participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="+")
-    unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
+    participant = models.OneToOneField(
+        Participant, primary_key=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
+    contest = models.ForeignKey(
+        Contest, on_delete=models.CASCADE, related_name="overall_results", db_constraint=False, db_index=False
+    )
+    unit = models.ForeignKey(
+        "org.Unit", on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
     rank = models.PositiveIntegerField()
     position = models.PositiveIntegerField()
     rounds = models.PositiveSmallIntegerField()
@@ -382,10 +399,6 @@ class OverallResult(models.Model):
 
     class Meta:
         ordering = ["contest", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["contest", "position"], name="overall_result_position"),
-            models.UniqueConstraint(fields=["contest", "participant"], name="overall_result_participant"),
-        ]
 
     def __str__(self):
         return f"{self.contest_id} · {self.position}"

@@ -28,15 +28,20 @@ _SIGNER = signing.Signer(salt="doanso.contests.certificate")
 
 
 def certificate_token(result: RoundResult) -> str:
-    return _SIGNER.sign(signing.b62_encode(result.pk))
+    return _SIGNER.sign(f"{signing.b62_encode(result.round_id)}.{signing.b62_encode(result.position)}")
 
 
 def result_for_token(token: str) -> RoundResult | None:
     try:
-        pk = signing.b62_decode(_SIGNER.unsign(token))
+        round_key, _dot, position_key = _SIGNER.unsign(token).partition(".")
+        round_id, position = signing.b62_decode(round_key), signing.b62_decode(position_key)
     except (signing.BadSignature, ValueError):
         return None
-    return RoundResult.objects.select_related("participant", "unit", "round__contest").filter(pk=pk).first()
+    return (
+        RoundResult.objects.select_related("participant", "unit", "round__contest")
+        .filter(round_id=round_id, position=position)
+        .first()
+    )
 
 
 def duration_text(ms: int | None) -> str:
@@ -113,12 +118,13 @@ def round_export(request, pk):
 
 
 @login_required
-def certificate_pdf(request, pk):
+def certificate_pdf(request, pk, position):
     result = get_object_or_404(
         RoundResult.objects.filter(round__contest__in=Contest.objects.restrict(request.user, VIEW_CONTESTS))
         .exclude(prize="")
         .select_related("participant", "unit__parent", "round__contest__organiser"),
-        pk=pk,
+        round_id=pk,
+        position=position,
     )
     url = request.build_absolute_uri(reverse("contests:certificate_verify", args=[certificate_token(result)]))
     context = {
@@ -129,7 +135,7 @@ def certificate_pdf(request, pk):
         "verify_url": url,
     }
     content = render_pdf("contests/certificate_pdf.html", context, request=request)
-    filename = f"giay-chung-nhan-{slugify(fold(result.participant.full_name)) or result.pk}.pdf"
+    filename = f"giay-chung-nhan-{slugify(fold(result.participant.full_name)) or result.position}.pdf"
     return pdf_response(content, filename, inline=False)
 
 

@@ -5,7 +5,7 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
 
@@ -52,8 +52,6 @@ def recount(contest: Contest, round_: Round | None = None) -> dict[int, tuple[in
 
 
 def _first():
-    from django.db.models import Q
-
     return Q(is_first=True)
 
 
@@ -105,7 +103,7 @@ def prize_points_by_unit(contest: Contest, paths: dict[int, str], round_: Round 
     if round_ is not None:
         qs = qs.filter(round=round_)
     direct = defaultdict(int)
-    for unit_id, prize, n in qs.values_list("unit_id", "prize").annotate(n=Count("id")).order_by():
+    for unit_id, prize, n in qs.values_list("unit_id", "prize").annotate(n=Count("position")).order_by():
         if unit_id in paths:
             direct[unit_id] += weights.get(prize, 0) * n
     totals: dict[int, int] = defaultdict(int)

@@ -24,7 +24,11 @@ urlpatterns = [
     path("quan-ly/dot-thi/<int:pk>/cong-bo/", views.round_publish, name="round_publish"),
     path("quan-ly/dot-thi/<int:pk>/xuat/", results_views.round_export, name="round_export"),
     path("quan-ly/dot-thi/<int:pk>/theo-doi/", views.dashboard, name="dashboard"),
-    path("quan-ly/giai/<int:pk>/chung-nhan/", results_views.certificate_pdf, name="certificate_pdf"),
+    path(
+        "quan-ly/dot-thi/<int:pk>/giai/<int:position>/chung-nhan/",
+        results_views.certificate_pdf,
+        name="certificate_pdf",
+    ),
     path("quan-ly/canh-bao/<int:pk>/", views.flag_review, name="flag_review"),
     # Contestants and the public
     path("<int:pk>/", public_views.contest_public, name="contest_public"),

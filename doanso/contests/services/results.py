@@ -5,7 +5,7 @@
 
 Each participant's best attempt of the round ranks (by the same order). ``rank`` is shared by exact ties;
 ``position`` breaks them by attempt id so that prize lists are deterministic. The overall ranking adds up each
-participant's best attempt of every ranked round.
+participant's best attempt of every published round, and is redone when a round's results are published.
 """
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -59,11 +59,18 @@ FROM (
     SELECT r.participant_id, COUNT(*) AS rounds, SUM(r.correct) AS correct,
            SUM(COALESCE(r.distance, %s)) AS distance, SUM(r.duration_ms) AS duration, MAX(r.submitted_at) AS last
     FROM contests_roundresult r JOIN contests_round rd ON rd.id = r.round_id
-    WHERE rd.contest_id = %s
+    WHERE rd.contest_id = %s AND rd.results_published
     GROUP BY r.participant_id
 ) s JOIN contests_participant p ON p.id = s.participant_id
 WINDOW w AS (ORDER BY s.correct DESC, s.distance ASC, s.duration ASC, s.last ASC)
 """
+
+
+def _sort_memory(cursor) -> None:
+    """Let the ranking's sorts of a million rows run in memory rather than spill to disk (this transaction
+    only; PostgreSQL's default of 4 MB is sized for many small queries)."""
+    if connection.vendor == "postgresql":
+        cursor.execute("SET LOCAL work_mem = '256MB'")
 
 
 def true_figure(round_: Round) -> int | None:
@@ -78,10 +85,12 @@ def true_figure(round_: Round) -> int | None:
     return None
 
 
+@transaction.atomic
 def rank_round_sql(round_: Round) -> int:
     """Replace the round's ranking (no permission check: called by the services below and the benchmark)."""
     RoundResult.objects.filter(round=round_)._raw_delete(connection.alias)
     with connection.cursor() as cursor:
+        _sort_memory(cursor)
         cursor.execute(ROUND_RANKING_SQL, [round_.prediction_value, round_.pk])
         count = cursor.rowcount
     start = 1
@@ -95,7 +104,8 @@ def rank_round_sql(round_: Round) -> int:
 
 @transaction.atomic
 def rank_round(round_: Round, *, actor, now=None) -> int:
-    """Rank a closed round: submit what time ran out on, compute the true figure, write the ranking."""
+    """Rank a closed round: submit what time ran out on, compute the true figure, write the ranking and the
+    prizes. The overall ranking follows when the results are published."""
     now = now or timezone.now()
     round_ = Round.objects.select_for_update().select_related("contest__organiser").get(pk=round_.pk)
     if not can(actor, MANAGE_CONTESTS, round_.contest.organiser):
@@ -108,7 +118,6 @@ def rank_round(round_: Round, *, actor, now=None) -> int:
     count = rank_round_sql(round_)
     round_.ranked_at = now
     round_.save(update_fields=["prediction_value", "ranked_at"])
-    rank_overall_sql(round_.contest)
     audit.record(
         actor=actor,
         action="contests.rank_round",
@@ -119,9 +128,11 @@ def rank_round(round_: Round, *, actor, now=None) -> int:
     return count
 
 
+@transaction.atomic
 def rank_overall_sql(contest: Contest) -> int:
     OverallResult.objects.filter(contest=contest)._raw_delete(connection.alias)
     with connection.cursor() as cursor:
+        _sort_memory(cursor)
         cursor.execute(OVERALL_RANKING_SQL, [contest.pk, MISSING_DISTANCE, contest.pk])
         return cursor.rowcount
 
@@ -135,6 +146,8 @@ def publish_results(round_: Round, *, actor, published: bool = True) -> Round:
         raise ValidationError(_("Rank the round before publishing its results."))
     round_.results_published = published
     round_.save(update_fields=["results_published"])
+    # The overall ranking adds up the published rounds' rankings; it is redone whenever that set changes.
+    rank_overall_sql(round_.contest)
     audit.record(
         actor=actor,
         action="contests.publish_results",

@@ -137,7 +137,9 @@ ROUTES = {
     "contests:round_publish": Route(expect=UNIT_POST, method="post", kwargs=R),
     "contests:round_export": Route(expect=UNIT_PAGE, kwargs=R),
     "contests:dashboard": Route(expect=UNIT_PAGE, kwargs=R),
-    "contests:certificate_pdf": Route(expect=UNIT_PAGE, kwargs=lambda w: {"pk": result(w).pk}),
+    "contests:certificate_pdf": Route(
+        expect=UNIT_PAGE, kwargs=lambda w: {"pk": result(w).round_id, "position": result(w).position}
+    ),
     "contests:flag_review": Route(
         expect=UNIT_POST, method="post", kwargs=lambda w: {"pk": flag(w).pk}, data=lambda w: {"decision": "cleared"}
     ),

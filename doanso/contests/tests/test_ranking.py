@@ -171,6 +171,8 @@ def test_overall_adds_up_each_persons_best_per_round(contest, world, people):
     add_attempts(r2, people, [("An", 10, 100, 200, 10), ("Bình", 8, None, 100, 10), ("Chi", 10, 100, 10, 1)])
     for r in (r1, r2):
         r.prediction_value = 100
+        r.results_published = True
+        r.save()
         results.rank_round_sql(r)
     results.rank_overall_sql(contest)
     got = list(

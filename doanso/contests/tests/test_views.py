@@ -158,7 +158,7 @@ def test_results_export_and_certificate_with_verification_qr(client, login, rank
     ]
     assert rows[1][4].startswith("0905") and "***" in rows[1][4]
 
-    pdf = client.get(reverse("contests:certificate_pdf", args=[first.pk]))
+    pdf = client.get(reverse("contests:certificate_pdf", args=[first.round_id, first.position]))
     assert pdf["Content-Type"] == "application/pdf"
     path = tmp_path / "c.pdf"
     path.write_bytes(pdf.content)
