@@ -174,7 +174,7 @@ class Question(models.Model):
         indexes = [models.Index(fields=["contest", "is_active", "topic"], name="contest_question_draw")]
 
     def __str__(self):
-        return self.current.text[:80] if self.current_id else f"#{self.pk}"
+        return self.current.text[:80] if self.current is not None else f"#{self.pk}"
 
 
 class QuestionVersion(models.Model):

@@ -13,6 +13,7 @@ import hashlib
 import json
 import random
 import secrets
+from typing import NoReturn
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -49,7 +50,7 @@ class AttemptRefused(ValidationError):
     """A refused contestant action; ``code`` tells the client what happened (for the API and the page)."""
 
 
-def _refuse(message, code, field="__all__"):
+def _refuse(message, code, field="__all__") -> NoReturn:
     raise AttemptRefused({field: [ValidationError(message, code=code)]})
 
 
@@ -80,7 +81,7 @@ def register_participant(
     is refused — the one-person rule."""
     if not contest.is_published or contest.audience != Audience.PUBLIC:
         raise ValidationError(_("This contest does not take public registrations."))
-    errors = {}
+    errors: dict[str, str | list[str]] = {}
     full_name = nfc(full_name)
     if len(full_name.split()) < 2:
         errors["full_name"] = _("Write your full name (family name and given name).")
@@ -401,7 +402,8 @@ def _bump_tally(attempt: Attempt, first_in_round: bool, first_in_contest: bool) 
     for round_id, first in ((attempt.round_id, first_in_round), (None, first_in_contest)):
         if round_id is None and not first:
             continue  # the contest row counts people only
-        rows = UnitTally.objects.filter(contest_id=contest_id, round_id=round_id, unit_id=attempt.unit_id)
+        which = {"round_id": round_id} if round_id is not None else {"round__isnull": True}
+        rows = UnitTally.objects.filter(contest_id=contest_id, unit_id=attempt.unit_id, **which)
         changes = {"participants": F("participants") + int(first)}
         if round_id is not None:
             changes["attempts"] = F("attempts") + 1
@@ -433,6 +435,7 @@ def finalise_attempt(attempt: Attempt, *, now=None) -> Attempt:
 
     now = now or timezone.now()
     attempt = Attempt.objects.select_for_update().select_related("round").get(pk=attempt.pk)
+    assert attempt.round_id is not None
     if attempt.status == AttemptStatus.SUBMITTED:
         return attempt
     submitted_at = min(now, attempt.deadline)
