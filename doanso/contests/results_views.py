@@ -1,27 +1,23 @@
-"""Results documents: the Excel export of a round's ranking, winners' certificates (PDF with a verification QR)
-and the public page that QR opens."""
-
-import io
+"""Results documents: the Excel export of a round's ranking (as a task), winners' certificates (PDF with a
+verification QR) and the public page that QR opens."""
 
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import cache_control
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from doanso.core.audit import record_access
 from doanso.core.pdf import pdf_response, render_pdf
 from doanso.core.qr import qr_svg_data_uri
+from doanso.core.tasks import start_task
 from doanso.core.text import fold
-from doanso.members.privacy import mask_phone
 
 from .models import Contest, RoundResult
 from .permissions import VIEW_CONTESTS
+from .tasks import export_ranking
 from .views import get_round
 
 _SIGNER = signing.Signer(salt="doanso.contests.certificate")
@@ -44,77 +40,21 @@ def result_for_token(token: str) -> RoundResult | None:
     )
 
 
-def duration_text(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    seconds = ms / 1000
-    return f"{int(seconds // 60)}:{seconds % 60:06.3f}"
-
-
 @login_required
+@require_POST
 def round_export(request, pk):
-    """The round's ranking as XLSX; phones masked. An access record notes the export (personal data)."""
-    from openpyxl import Workbook
-
+    """Start the export of the round's whole ranking as a task; its page shows the progress and the file."""
     round_ = get_round(request, pk)
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(_("Ranking")[:31])
-    sheet.append(
-        [
-            _("Position"),
-            _("Rank"),
-            _("Full name"),
-            _("Date of birth"),
-            _("Phone"),
-            _("Unit"),
-            _("Correct answers"),
-            _("Prediction distance"),
-            _("Duration (m:s)"),
-            _("Submitted at"),
-            _("Prize"),
-        ]
-    )
-    rows = (
-        RoundResult.objects.filter(round=round_)
-        .select_related("participant", "unit")
-        .order_by("position")
-        .iterator(chunk_size=2000)
-    )
-    count = 0
-    for r in rows:
-        count += 1
-        sheet.append(
-            [
-                r.position,
-                r.rank,
-                r.participant.full_name,
-                r.participant.date_of_birth.strftime("%d/%m/%Y"),
-                mask_phone(r.participant.phone),
-                r.unit.name,
-                r.correct,
-                r.distance,
-                duration_text(r.duration_ms),
-                timezone.localtime(r.submitted_at).strftime("%d/%m/%Y %H:%M:%S"),
-                r.get_prize_display(),
-            ]
-        )
-    buffer = io.BytesIO()
-    book.save(buffer)
-    record_access(
-        actor=request.user,
-        purpose="contests.export_ranking",
-        object_type="contests.round",
-        object_id=str(round_.pk),
-        fields=["full_name", "date_of_birth", "phone"],
-        row_count=count,
+    run = start_task(
+        export_ranking,
+        kind="contests.export_ranking",
+        owner=request.user,
         unit=round_.contest.organiser,
+        title=_("Ranking of {round} — {contest}").format(round=round_, contest=round_.contest),
+        user_id=request.user.pk,
+        round_id=round_.pk,
     )
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    name = slugify(fold(f"xep hang {round_.contest.title} {round_}"))[:80] or "xep-hang"
-    response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
-    return response
+    return redirect("core:task_detail", run.pk)
 
 
 @login_required

@@ -237,6 +237,7 @@ def round_results(request, pk):
         "contest": round_.contest,
         "results": page_results,
         "total": RoundResult.objects.filter(round=round_).count(),
+        "participants": results.participants_ranked(round_),
         "winners": results.prize_winners(round_),
         "can_manage": can(request.user, MANAGE_CONTESTS, round_.contest.organiser),
     }

@@ -10,7 +10,7 @@ participant's best attempt of every published round, and is redone when a round'
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Count, F
+from django.db.models import Count, F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -24,14 +24,12 @@ from .taking import expire_attempts
 # A missing prediction weighs this much in the overall sum of distances (more than any real distance).
 MISSING_DISTANCE = 10**13
 
-ROUND_RANKING_SQL = """
-INSERT INTO contests_roundresult
-    (round_id, participant_id, attempt_id, unit_id, rank, position, correct, distance, duration_ms, submitted_at,
-     prize)
-SELECT round_id, participant_id, id, unit_id,
-       RANK() OVER w, ROW_NUMBER() OVER (ORDER BY correct DESC, distance ASC NULLS LAST, duration_ms ASC,
-                                         submitted_at ASC, id ASC),
-       correct, distance, duration_ms, submitted_at, ''
+# The whole ranking of a round, in order: every person's best attempt with its rank and position.
+RANKING_SQL = """
+SELECT round_id, participant_id, id AS attempt_id, unit_id, RANK() OVER w AS rank,
+       ROW_NUMBER() OVER (ORDER BY correct DESC, distance ASC NULLS LAST, duration_ms ASC, submitted_at ASC,
+                          id ASC) AS position,
+       correct, distance, duration_ms, submitted_at
 FROM (
     SELECT d.*, ROW_NUMBER() OVER (
         PARTITION BY participant_id
@@ -48,22 +46,54 @@ WHERE best = 1
 WINDOW w AS (ORDER BY correct DESC, distance ASC NULLS LAST, duration_ms ASC, submitted_at ASC)
 """
 
+# The head of the ranking is stored (prize lists, certificates, the pages, the overall ranking's input is the
+# attempts): writing all 700,000 rows of a million-attempt round would triple the time (bench/README.md).
+ROUND_RANKING_SQL = f"""
+INSERT INTO contests_roundresult
+    (round_id, participant_id, attempt_id, unit_id, rank, position, correct, distance, duration_ms, submitted_at,
+     prize)
+SELECT round_id, participant_id, attempt_id, unit_id, rank, position, correct, distance, duration_ms,
+       submitted_at, ''
+FROM ({RANKING_SQL}) ranking
+WHERE position <= %s
+"""  # noqa: S608 — built from constants only
+
+# The overall ranking over the published rounds, from the attempts: each person's best attempt of each round,
+# summed; the head is stored.
 OVERALL_RANKING_SQL = """
 INSERT INTO contests_overallresult
     (contest_id, participant_id, unit_id, rank, position, rounds, correct, distance, duration_ms, submitted_at)
-SELECT %s, s.participant_id, p.unit_id,
-       RANK() OVER w,
-       ROW_NUMBER() OVER (ORDER BY s.correct DESC, s.distance ASC, s.duration ASC, s.last ASC, s.participant_id),
-       s.rounds, s.correct, s.distance, s.duration, s.last
+SELECT contest_id, participant_id, unit_id, rank, position, rounds, correct, distance, duration, last
 FROM (
-    SELECT r.participant_id, COUNT(*) AS rounds, SUM(r.correct) AS correct,
-           SUM(COALESCE(r.distance, %s)) AS distance, SUM(r.duration_ms) AS duration, MAX(r.submitted_at) AS last
-    FROM contests_roundresult r JOIN contests_round rd ON rd.id = r.round_id
-    WHERE rd.contest_id = %s AND rd.results_published
-    GROUP BY r.participant_id
-) s JOIN contests_participant p ON p.id = s.participant_id
-WINDOW w AS (ORDER BY s.correct DESC, s.distance ASC, s.duration ASC, s.last ASC)
+    SELECT %s AS contest_id, s.participant_id, p.unit_id,
+           RANK() OVER w AS rank,
+           ROW_NUMBER() OVER (ORDER BY s.correct DESC, s.distance ASC, s.duration ASC, s.last ASC,
+                              s.participant_id) AS position,
+           s.rounds, s.correct, s.distance, s.duration, s.last
+    FROM (
+        SELECT participant_id, COUNT(*) AS rounds, SUM(correct) AS correct,
+               SUM(COALESCE(distance, %s)) AS distance, SUM(duration_ms) AS duration, MAX(submitted_at) AS last
+        FROM (
+            SELECT a.participant_id, a.correct, a.duration_ms, a.submitted_at,
+                   ABS(a.prediction - rd.prediction_value) AS distance,
+                   ROW_NUMBER() OVER (
+                       PARTITION BY a.round_id, a.participant_id
+                       ORDER BY a.correct DESC, ABS(a.prediction - rd.prediction_value) ASC NULLS LAST,
+                                a.duration_ms ASC, a.submitted_at ASC, a.id ASC
+                   ) AS best
+            FROM contests_attempt a JOIN contests_round rd ON rd.id = a.round_id
+            WHERE rd.contest_id = %s AND rd.results_published AND a.status = 'submitted' AND NOT a.disqualified
+        ) per_round
+        WHERE best = 1
+        GROUP BY participant_id
+    ) s JOIN contests_participant p ON p.id = s.participant_id
+    WINDOW w AS (ORDER BY s.correct DESC, s.distance ASC, s.duration ASC, s.last ASC)
+) overall
+WHERE position <= %s
 """
+
+# How many positions are stored (at least every prize).
+STORED_POSITIONS = 10_000
 
 
 def _sort_memory(cursor) -> None:
@@ -91,7 +121,8 @@ def rank_round_sql(round_: Round) -> int:
     RoundResult.objects.filter(round=round_)._raw_delete(connection.alias)
     with connection.cursor() as cursor:
         _sort_memory(cursor)
-        cursor.execute(ROUND_RANKING_SQL, [round_.prediction_value, round_.pk])
+        prizes = sum(int(n) for n in (round_.prizes or {}).values())
+        cursor.execute(ROUND_RANKING_SQL, [round_.prediction_value, round_.pk, max(STORED_POSITIONS, prizes)])
         count = cursor.rowcount
     start = 1
     for prize in PRIZE_ORDER:
@@ -133,7 +164,7 @@ def rank_overall_sql(contest: Contest) -> int:
     OverallResult.objects.filter(contest=contest)._raw_delete(connection.alias)
     with connection.cursor() as cursor:
         _sort_memory(cursor)
-        cursor.execute(OVERALL_RANKING_SQL, [contest.pk, MISSING_DISTANCE, contest.pk])
+        cursor.execute(OVERALL_RANKING_SQL, [contest.pk, MISSING_DISTANCE, contest.pk, STORED_POSITIONS])
         return cursor.rowcount
 
 
@@ -156,6 +187,33 @@ def publish_results(round_: Round, *, actor, published: bool = True) -> Round:
         after={"results_published": published},
     )
     return round_
+
+
+def ranking_rows(round_: Round, chunk: int = 2000):
+    """The whole ranking, streamed in order (for the export): (position, rank, full name, date of birth, phone,
+    unit name, correct, distance, duration, submitted at). A server-side cursor on PostgreSQL."""
+    sql = f"""
+        SELECT r.position, r.rank, p.full_name, p.date_of_birth, p.phone, u.name, r.correct, r.distance,
+               r.duration_ms, r.submitted_at
+        FROM ({RANKING_SQL}) r
+        JOIN contests_participant p ON p.id = r.participant_id
+        JOIN org_unit u ON u.id = r.unit_id
+        ORDER BY r.position
+    """  # noqa: S608 — built from constants only
+    with transaction.atomic():
+        with connection.cursor() as setup_cursor:
+            _sort_memory(setup_cursor)
+        with connection.chunked_cursor() as cursor:
+            cursor.execute(sql, [round_.prediction_value, round_.pk])
+            while rows := cursor.fetchmany(chunk):
+                yield from rows
+
+
+def participants_ranked(round_: Round) -> int:
+    """People with a submitted attempt in the round, from the tallies (no scan of the attempts)."""
+    from ..models import UnitTally
+
+    return UnitTally.objects.filter(round=round_).aggregate(n=Sum("participants"))["n"] or 0
 
 
 def prize_winners(round_: Round):

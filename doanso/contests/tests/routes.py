@@ -135,7 +135,7 @@ ROUTES = {
     "contests:round_results": Route(expect=UNIT_PAGE, kwargs=R),
     "contests:round_rank": Route(expect=UNIT_POST, method="post", kwargs=R),
     "contests:round_publish": Route(expect=UNIT_POST, method="post", kwargs=R),
-    "contests:round_export": Route(expect=UNIT_PAGE, kwargs=R),
+    "contests:round_export": Route(expect=UNIT_POST, method="post", kwargs=R),
     "contests:dashboard": Route(expect=UNIT_PAGE, kwargs=R),
     "contests:certificate_pdf": Route(
         expect=UNIT_PAGE, kwargs=lambda w: {"pk": result(w).round_id, "position": result(w).position}

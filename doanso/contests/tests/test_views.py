@@ -138,7 +138,9 @@ def ranked(contest, round_, register, world):
     return round_
 
 
-def test_results_export_and_certificate_with_verification_qr(client, login, ranked, world, tmp_path):
+def test_results_export_and_certificate_with_verification_qr(
+    client, login, ranked, world, tmp_path, django_capture_on_commit_callbacks
+):
     import zxingcpp
     from PIL import Image
 
@@ -148,15 +150,21 @@ def test_results_export_and_certificate_with_verification_qr(client, login, rank
     first = RoundResult.objects.get(round=ranked, position=1)
     assert (first.correct, first.prize) == (10, "first")
 
-    export = client.get(reverse("contests:round_export", args=[ranked.pk]))
+    from doanso.core.models import TaskRun
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(reverse("contests:round_export", args=[ranked.pk]))
+    run = TaskRun.objects.get(kind="contests.export_ranking")
+    assert started.url == reverse("core:task_detail", args=[run.pk])
+    assert run.status == "succeeded"
     from openpyxl import load_workbook
 
-    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))
-    assert [r[2] for r in rows[1:]] == [
-        first.participant.full_name,
-        *[r.participant.full_name for r in RoundResult.objects.filter(round=ranked, position__gt=1)],
-    ]
+    with run.result_file.open("rb") as f:
+        rows = list(load_workbook(io.BytesIO(f.read())).active.iter_rows(values_only=True))
+    names = list(RoundResult.objects.filter(round=ranked).values_list("participant__full_name", flat=True))
+    assert [r[2] for r in rows[1:]] == names
     assert rows[1][4].startswith("0905") and "***" in rows[1][4]
+    assert rows[1][10] == "Giải Nhất" and re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", rows[1][9])
 
     pdf = client.get(reverse("contests:certificate_pdf", args=[first.round_id, first.position]))
     assert pdf["Content-Type"] == "application/pdf"
