@@ -83,16 +83,16 @@ def load(n_attempts: int, leaves: list[int]):
         # The tallies that the submits would have maintained (one row per unit), and the contest-wide rows.
         cursor.execute(
             """
-            INSERT INTO contests_unittally (contest_id, round_id, unit_id, participants, attempts)
-            SELECT %s, %s, unit_id, COUNT(*) FILTER (WHERE is_first), COUNT(*)
+            INSERT INTO contests_unittally (contest_id, round_id, unit_id, shard, participants, attempts)
+            SELECT %s, %s, unit_id, 0, COUNT(*) FILTER (WHERE is_first), COUNT(*)
             FROM contests_attempt WHERE round_id = %s GROUP BY unit_id
             """,
             [contest.pk, round_.pk, round_.pk],
         )
         cursor.execute(
             """
-            INSERT INTO contests_unittally (contest_id, round_id, unit_id, participants, attempts)
-            SELECT %s, NULL, unit_id, COUNT(*) FILTER (WHERE is_first), 0
+            INSERT INTO contests_unittally (contest_id, round_id, unit_id, shard, participants, attempts)
+            SELECT %s, NULL, unit_id, 0, COUNT(*) FILTER (WHERE is_first), 0
             FROM contests_attempt WHERE round_id = %s GROUP BY unit_id
             """,
             [contest.pk, round_.pk],

@@ -404,6 +404,9 @@ class OverallResult(models.Model):
         return f"{self.contest_id} · {self.position}"
 
 
+TALLY_SHARDS = 8
+
+
 class UnitTally(models.Model):
     """Participants and attempts of one round (or, with ``round`` empty, of the whole contest) at one unit — the
     unit itself, not its subtree — counted as attempts are submitted: participation pages add them up the tree
@@ -412,16 +415,19 @@ class UnitTally(models.Model):
     contest = models.ForeignKey(Contest, on_delete=models.CASCADE, related_name="tallies")
     round = models.ForeignKey(Round, null=True, blank=True, on_delete=models.CASCADE, related_name="tallies")
     unit = models.ForeignKey("org.Unit", on_delete=models.CASCADE, related_name="+")
+    # Each unit's counters are split over TALLY_SHARDS rows, one picked at random by each submit, so that a
+    # large unit's submits at a round's close do not queue on one row lock; readers add the shards up.
+    shard = models.PositiveSmallIntegerField(default=0)
     participants = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["round", "unit"], condition=Q(round__isnull=False), name="unit_tally_round"
+                fields=["round", "unit", "shard"], condition=Q(round__isnull=False), name="unit_tally_round"
             ),
             models.UniqueConstraint(
-                fields=["contest", "unit"], condition=Q(round__isnull=True), name="unit_tally_contest"
+                fields=["contest", "unit", "shard"], condition=Q(round__isnull=True), name="unit_tally_contest"
             ),
         ]
 

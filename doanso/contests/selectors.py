@@ -28,9 +28,20 @@ def _roll_up(direct: dict[int, tuple[int, int]], paths: dict[int, str]) -> dict[
 def tallies(contest: Contest, round_: Round | None = None) -> dict[int, tuple[int, int]]:
     """(participants, attempts) of each unit itself, for a round or (``round_`` None) the whole contest."""
     if round_ is not None:
-        rows = UnitTally.objects.filter(round=round_).values_list("unit_id", "participants", "attempts")
+        rows = (
+            UnitTally.objects.filter(round=round_)
+            .values_list("unit_id")
+            .annotate(p=Sum("participants"), a=Sum("attempts"))
+            .order_by()
+        )
         return {u: (p, a) for u, p, a in rows}
-    people = dict(UnitTally.objects.filter(contest=contest, round__isnull=True).values_list("unit_id", "participants"))
+    # Each unit's counters are split over shards (see UnitTally): add them up.
+    people = dict(
+        UnitTally.objects.filter(contest=contest, round__isnull=True)
+        .values_list("unit_id")
+        .annotate(p=Sum("participants"))
+        .order_by()
+    )
     attempts = dict(
         UnitTally.objects.filter(contest=contest, round__isnull=False)
         .values_list("unit_id")

@@ -27,6 +27,7 @@ from doanso.members.importing import Bad, parse_citizen_id, parse_phone
 from doanso.members.models import CURRENT_STATUSES, Member
 
 from ..models import (
+    TALLY_SHARDS,
     Attempt,
     AttemptQuestion,
     AttemptStatus,
@@ -447,7 +448,8 @@ def _bump_tally(attempt: Attempt, first_in_round: bool, first_in_contest: bool) 
         if round_id is None and not first:
             continue  # the contest row counts people only
         which = {"round_id": round_id} if round_id is not None else {"round__isnull": True}
-        rows = UnitTally.objects.filter(contest_id=contest_id, unit_id=attempt.unit_id, **which)
+        shard = _random.randrange(TALLY_SHARDS)
+        rows = UnitTally.objects.filter(contest_id=contest_id, unit_id=attempt.unit_id, shard=shard, **which)
         changes = {"participants": F("participants") + int(first)}
         if round_id is not None:
             changes["attempts"] = F("attempts") + 1
@@ -456,6 +458,7 @@ def _bump_tally(attempt: Attempt, first_in_round: bool, first_in_contest: bool) 
         try:
             with transaction.atomic():
                 UnitTally.objects.create(
+                    shard=shard,
                     contest_id=contest_id,
                     round_id=round_id,
                     unit_id=attempt.unit_id,
@@ -478,7 +481,7 @@ def finalise_attempt(attempt: Attempt, *, now=None) -> Attempt:
     from .fairplay import check_attempt
 
     now = now or timezone.now()
-    attempt = Attempt.objects.select_for_update().select_related("round").get(pk=attempt.pk)
+    attempt = Attempt.objects.select_for_update(of=("self",)).select_related("round__contest").get(pk=attempt.pk)
     assert attempt.round_id is not None
     if attempt.status == AttemptStatus.SUBMITTED:
         return attempt

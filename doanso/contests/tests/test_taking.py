@@ -229,7 +229,7 @@ def test_double_submit_counts_once(attempt):
     first = taking.submit_attempt(attempt.key)
     second = taking.submit_attempt(attempt.key)
     assert first.submitted_at == second.submitted_at
-    tally = UnitTally.objects.get(round=attempt.round, unit=attempt.unit)
+    tally = UnitTally.objects.get(round=attempt.round, unit=attempt.unit)  # one submit, one shard row
     assert (tally.participants, tally.attempts) == (1, 1)
 
 
@@ -263,7 +263,10 @@ def test_tallies_count_people_once_per_round_and_contest(round_, register, world
     p, q = register(unit=world.B1), register(unit=world.B2)
     for person in (p, p, q):
         taking.submit_attempt(taking.start_attempt(round_, person).key)
-    got = {(t.round_id, t.unit_id): (t.participants, t.attempts) for t in UnitTally.objects.all()}
+    got = {}
+    for t in UnitTally.objects.all():
+        p, a = got.get((t.round_id, t.unit_id), (0, 0))
+        got[(t.round_id, t.unit_id)] = (p + t.participants, a + t.attempts)
     assert got == {
         (round_.pk, world.B1.pk): (1, 2),
         (round_.pk, world.B2.pk): (1, 1),
