@@ -12,13 +12,13 @@ import datetime
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from doanso.org.models import Unit
 
-from .models import Attempt, AttemptQuestion, Audience, Contest, Participant, Round, RoundResult
+from . import selectors
+from .models import Attempt, Audience, Contest, Participant, Round, RoundResult
 from .public_views import _ip
 from .services import fairplay, taking
 from .services.taking import AttemptRefused
@@ -173,26 +173,13 @@ class AttemptOut(Schema):
 
 
 def _attempt_out(attempt: Attempt) -> dict:
-    rows = AttemptQuestion.objects.filter(attempt=attempt).select_related("version").order_by("position")
-    questions = []
-    for aq in rows:
-        texts = {o["id"]: o["text"] for o in aq.version.options}
-        questions.append(
-            {
-                "position": aq.position,
-                "text": aq.version.text,
-                "multiple": aq.version.kind == "multiple",
-                "options": [{"id": i, "text": texts[i]} for i in aq.option_order],
-                "chosen": aq.chosen,
-                "seq": aq.seq,
-            }
-        )
+    questions = selectors.attempt_questions(attempt)
     return {
         "key": attempt.key,
         "status": attempt.status,
         "started_at": attempt.started_at,
         "deadline": attempt.deadline,
-        "remaining_seconds": max(0, int((attempt.deadline - timezone.now()).total_seconds())),
+        "remaining_seconds": selectors.remaining_seconds(attempt),
         "prediction_text": attempt.round.prediction_text if attempt.round.prediction_kind != "none" else "",
         "prediction": attempt.prediction,
         "prediction_seq": attempt.prediction_seq,

@@ -24,6 +24,7 @@ from doanso.core.audit import request_ip
 from doanso.core.forms import add_service_errors
 from doanso.org.models import Unit
 
+from . import selectors
 from .forms import RegistrationForm
 from .models import Attempt, AttemptQuestion, Audience, Contest, OverallResult, Participant, Round, RoundResult
 from .services import fairplay, taking
@@ -168,26 +169,15 @@ def attempt_page(request, key):
     attempt = _attempt_or_404(request, key)
     if not attempt.is_open:
         return redirect("contests:attempt_result", key)
-    rows = list(AttemptQuestion.objects.filter(attempt=attempt).select_related("version").order_by("position"))
-    questions = []
-    for aq in rows:
-        texts = {o["id"]: o["text"] for o in aq.version.options}
-        questions.append(
-            {
-                "position": aq.position,
-                "text": aq.version.text,
-                "multiple": aq.version.kind == "multiple",
-                "options": [{"id": i, "text": texts[i], "checked": i in aq.chosen} for i in aq.option_order],
-            }
-        )
-    remaining = max(0, int((attempt.deadline - timezone.now()).total_seconds()))
+    questions = selectors.attempt_questions(attempt)
+    remaining = selectors.remaining_seconds(attempt)
     context = {
         "attempt": attempt,
         "round": attempt.round,
         "contest": attempt.round.contest,
         "questions": questions,
         "remaining": remaining,
-        "seq": max([aq.seq for aq in rows] + [attempt.prediction_seq]),
+        "seq": max([q["seq"] for q in questions] + [attempt.prediction_seq]),
         "has_prediction": attempt.round.prediction_kind != "none",
     }
     return render(request, "contests/attempt.html", context)

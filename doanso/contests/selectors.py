@@ -154,3 +154,28 @@ def entries_per_minute(round_: Round, minutes: int = 60, now=None) -> list[tuple
         (since + datetime.timedelta(minutes=i), counts.get(since + datetime.timedelta(minutes=i), 0))
         for i in range(minutes)
     ]
+
+
+def attempt_questions(attempt) -> list[dict]:
+    """The attempt's questions as shown: in the drawn order, the options in the attempt's order, what was chosen
+    and the sequence number of the last save — never which options are correct (the page and the API)."""
+    from .models import AttemptQuestion
+
+    questions = []
+    for aq in AttemptQuestion.objects.filter(attempt=attempt).select_related("version").order_by("position"):
+        texts = {o["id"]: o["text"] for o in aq.version.options}
+        questions.append(
+            {
+                "position": aq.position,
+                "text": aq.version.text,
+                "multiple": aq.version.kind == "multiple",
+                "options": [{"id": i, "text": texts[i], "checked": i in aq.chosen} for i in aq.option_order],
+                "chosen": aq.chosen,
+                "seq": aq.seq,
+            }
+        )
+    return questions
+
+
+def remaining_seconds(attempt) -> int:
+    return max(0, int((attempt.deadline - timezone.now()).total_seconds()))
