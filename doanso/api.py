@@ -40,6 +40,7 @@ api = NinjaAPI(
 )
 api.add_router("/units", "doanso.org.api.router")
 api.add_router("/members", "doanso.members.api.router")
+api.add_router("/contests", "doanso.contests.api.router")
 
 
 @api.exception_handler(ValidationError)

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "doanso.accounts",
     "doanso.members",
     "doanso.sites",
+    "doanso.contests",
 ]
 
 MIDDLEWARE = [

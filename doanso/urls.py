@@ -11,6 +11,7 @@ urlpatterns = [
     path("doan-vien/", include("doanso.members.urls")),
     path("dia-diem/", include("doanso.sites.urls")),
     path("q/", include("doanso.sites.urls_qr")),
+    path("cuoc-thi/", include("doanso.contests.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", api.urls),
     path("api/docs", api_docs, name="api_docs"),

@@ -465,9 +465,12 @@ class DemoBuilder:
             self.assign_roles()
             self.log(f"Units: {Unit.objects.count()} in {units_done - started:.1f} s")
             written = bulk_add_members(self.generate_members(), actor=self.admin, unit=self.units[ROOT_CODE])
+            # The modules' sample data, built on the tree and the members above.
+            from doanso.contests.demo import build_contest_demo
             from doanso.sites.demo import build_sites
 
             self.log(f"Sites and border markers: {build_sites(self.admin, self.today)} (sample data)")
+            build_contest_demo(self.admin, self.units[ROOT_CODE])
         finished = time.monotonic()
         by_kind = Counter(Unit.objects.filter(active_to__isnull=True).values_list("kind", flat=True))
         return Summary(

@@ -1,0 +1,132 @@
+"""Fair play: rate limits per address and per person, flags for the impossible, and the organisers' review.
+
+Rate limits count in the cache (Redis in production, so every web node shares them): a fixed window per key.
+Flags are raised when an attempt is submitted:
+- too fast: less than the contest's plausible minimum per question (2 s by default);
+- identical in bulk: the same answers, in the same order of questions, from the same address, several times
+  within the round (scripted entries rarely vary; people sharing a school's Wi-Fi draw different questions).
+"""
+
+import datetime
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from doanso.accounts.scope import can
+from doanso.core import audit
+
+from ..models import Attempt, AttemptFlag, FlagKind, FlagStatus
+from ..permissions import MANAGE_CONTESTS
+
+# Requests allowed per window (seconds), by kind of action; settings.CONTEST_RATE_LIMITS overrides.
+DEFAULT_LIMITS = {
+    "register": (10, 600),  # per address: a school's shared Wi-Fi registers a class, not a thousand
+    "start": (20, 600),
+    "save": (240, 60),  # per attempt: one tap a quarter of a second, sustained
+    "save_ip": (3000, 60),  # per address: a whole class answering at once
+    "submit": (30, 60),
+}
+IDENTICAL_BULK = 5  # the same answer sequence from one address this many times raises a flag
+
+
+class RateLimited(Exception):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+        super().__init__(_("Too many requests; wait {seconds} seconds and try again.").format(seconds=retry_after))
+
+
+def limits() -> dict:
+    return {**DEFAULT_LIMITS, **getattr(settings, "CONTEST_RATE_LIMITS", {})}
+
+
+def throttle(kind: str, who: str) -> None:
+    """Count one request of ``kind`` by ``who`` (an address or a person); raise RateLimited past the limit."""
+    limit, window = limits()[kind]
+    slot = int(timezone.now().timestamp()) // window
+    key = f"contests:rl:{kind}:{who}:{slot}"
+    if cache.add(key, 1, window + 5):
+        return
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.add(key, 1, window + 5)
+        return
+    if count > limit:
+        raise RateLimited(window - int(timezone.now().timestamp()) % window)
+
+
+def _flag(attempt: Attempt, kind: str, detail: str) -> None:
+    try:
+        with transaction.atomic():
+            AttemptFlag.objects.create(attempt=attempt, kind=kind, detail=detail[:255])
+    except IntegrityError:
+        pass  # already flagged for this
+
+
+def check_attempt(attempt: Attempt) -> None:
+    """Called inside the submit's transaction."""
+    minimum = attempt.round.contest.min_seconds_per_question * attempt.question_total * 1000
+    if attempt.duration_ms is not None and attempt.duration_ms < minimum and attempt.question_total:
+        _flag(
+            attempt,
+            FlagKind.TOO_FAST,
+            _("{questions} questions in {seconds:.1f} s").format(
+                questions=attempt.question_total, seconds=attempt.duration_ms / 1000
+            ),
+        )
+    if attempt.ip and attempt.fingerprint:
+        same = Attempt.objects.filter(
+            round_id=attempt.round_id, ip=attempt.ip, fingerprint=attempt.fingerprint, status="submitted"
+        )
+        count = same.count()
+        if count >= IDENTICAL_BULK:
+            detail = _("{count} identical attempts from {ip}").format(count=count, ip=attempt.ip)
+            for other in same.exclude(flags__kind=FlagKind.IDENTICAL_BULK).only("id")[:100]:
+                _flag(other, FlagKind.IDENTICAL_BULK, detail)
+
+
+@transaction.atomic
+def review_flag(flag: AttemptFlag, *, actor, decision: str, note: str = "") -> AttemptFlag:
+    """Clear a flag, or disqualify the attempt (it leaves the ranking at the next ranking run)."""
+    flag = AttemptFlag.objects.select_for_update().select_related("attempt__round__contest__organiser").get(pk=flag.pk)
+    organiser = flag.attempt.round.contest.organiser
+    if not can(actor, MANAGE_CONTESTS, organiser):
+        raise PermissionDenied
+    if decision not in (FlagStatus.CLEARED, FlagStatus.DISQUALIFIED):
+        raise ValidationError({"decision": _("Choose to clear the attempt or to disqualify it.")})
+    if decision == FlagStatus.DISQUALIFIED and not note.strip():
+        raise ValidationError({"note": _("Give the reason for disqualifying the attempt.")})
+    before = {"status": flag.status, "disqualified": flag.attempt.disqualified}
+    flag.status, flag.note, flag.reviewed_by, flag.reviewed_at = decision, note.strip(), actor, timezone.now()
+    flag.save(update_fields=["status", "note", "reviewed_by", "reviewed_at"])
+    attempt = flag.attempt
+    if decision == FlagStatus.DISQUALIFIED and not attempt.disqualified:
+        attempt.disqualified = True
+        attempt.save(update_fields=["disqualified"])
+    elif (
+        decision == FlagStatus.CLEARED
+        and attempt.disqualified
+        and not attempt.flags.filter(status=FlagStatus.DISQUALIFIED).exists()
+    ):
+        attempt.disqualified = False
+        attempt.save(update_fields=["disqualified"])
+    audit.record(
+        actor=actor,
+        action="contests.review_flag",
+        obj=flag,
+        object_repr=str(attempt),
+        unit=organiser,
+        before=before,
+        after={"status": decision, "disqualified": attempt.disqualified, "note": flag.note},
+    )
+    return flag
+
+
+def challenge_pair(seed: str) -> tuple[int, int]:
+    """The numbers of the registration challenge for a form (the answer is checked against the same seed)."""
+    digest = int.from_bytes(datetime.date.today().isoformat().encode() + seed.encode(), "big")
+    return 2 + digest % 7, 3 + (digest // 7) % 6

@@ -1,0 +1,542 @@
+"""The contestants' path: registration, starting an attempt, saving answers, submitting.
+
+These run hundreds of times a second at a round's close, so each is a handful of indexed statements:
+- the attempt is reached by its secret key (no session lookup);
+- an answer save is one SELECT and one conditional UPDATE (the condition refuses stale and replayed saves);
+- a submit locks the attempt row (double submits count once), grades in one query and bumps the unit's tally.
+Contestants' writes are not copied to the audit log: the attempt rows are their own record (times, address,
+every answer with its sequence number); see docs/decisions/0011-contest-hot-path.md.
+"""
+
+import datetime
+import hashlib
+import json
+import random
+import secrets
+from typing import NoReturn
+
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from doanso.core.text import fold, nfc
+from doanso.members.importing import Bad, parse_citizen_id, parse_phone
+from doanso.members.models import CURRENT_STATUSES, Member
+
+from ..models import (
+    TALLY_SHARDS,
+    Attempt,
+    AttemptQuestion,
+    AttemptStatus,
+    Audience,
+    Contest,
+    Participant,
+    PredictionKind,
+    Question,
+    Round,
+    UnitTally,
+)
+
+# Saves in flight when the deadline passes still count: the server's clock decides, with this much slack for
+# the network (a phone on 3G sends the last tap a moment before the timer shows zero).
+GRACE = datetime.timedelta(seconds=3)
+BANK_CACHE_SECONDS = 300
+_random = random.SystemRandom()
+
+
+class AttemptRefused(ValidationError):
+    """A refused contestant action; ``code`` tells the client what happened (for the API and the page)."""
+
+
+def _refuse(message, code, field="__all__") -> NoReturn:
+    raise AttemptRefused({field: [ValidationError(message, code=code)]})
+
+
+# --- Registration ----------------------------------------------------------------------------------------------
+
+
+def _check_unit(contest: Contest, unit) -> None:
+    if unit is None or not unit.path.startswith(contest.audience_unit.path):
+        raise ValidationError({"unit": _("Choose your unit from the suggestions (a unit of this contest).")})
+    if not unit.is_active:
+        raise ValidationError({"unit": _("This unit has ended; choose the unit you belong to now.")})
+
+
+@transaction.atomic
+def register_participant(
+    contest: Contest,
+    *,
+    full_name: str,
+    date_of_birth: datetime.date,
+    phone: str,
+    unit,
+    citizen_id: str = "",
+    occupation: str = "",
+    ip: str | None = None,
+) -> Participant:
+    """A member of the public enters the contest. The same person coming back from another phone (same phone
+    number, name and date of birth) gets their registration back; someone else with that phone or citizen ID
+    is refused — the one-person rule."""
+    if not contest.is_published or contest.audience != Audience.PUBLIC:
+        raise ValidationError(_("This contest does not take public registrations."))
+    errors: dict[str, str | list[str]] = {}
+    full_name = nfc(full_name)
+    if len(full_name.split()) < 2:
+        errors["full_name"] = _("Write your full name (family name and given name).")
+    today = timezone.localdate()
+    if date_of_birth is None or not (today.year - 100 <= date_of_birth.year <= today.year - 6):
+        errors["date_of_birth"] = _("Check the date of birth (dd/mm/yyyy).")
+    try:
+        phone = parse_phone(phone)
+    except Bad as exc:
+        errors["phone"] = str(exc)
+    cid = None
+    if citizen_id and citizen_id.strip():
+        try:
+            cid = parse_citizen_id(citizen_id)
+        except Bad as exc:
+            errors["citizen_id"] = str(exc)
+    try:
+        _check_unit(contest, unit)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    def same_person(p: Participant) -> bool:
+        return fold(p.full_name) == fold(full_name) and p.date_of_birth == date_of_birth
+
+    by_phone = Participant.objects.filter(contest=contest, phone=phone).first()
+    if by_phone is not None:
+        if not same_person(by_phone):
+            raise ValidationError(
+                {"phone": _("This phone number is already registered in this contest by someone else.")}
+            )
+        if cid and by_phone.citizen_id and by_phone.citizen_id != cid:
+            raise ValidationError({"citizen_id": _("This is not the citizen ID registered with this phone number.")})
+        return by_phone
+    if cid and Participant.objects.filter(contest=contest, citizen_id=cid).exists():
+        raise ValidationError(
+            {"citizen_id": _("This citizen ID is already registered in this contest with another phone number.")}
+        )
+    try:
+        with transaction.atomic():
+            return Participant.objects.create(
+                contest=contest,
+                full_name=full_name,
+                search_name=fold(full_name),
+                date_of_birth=date_of_birth,
+                phone=phone,
+                citizen_id=cid,
+                unit=unit,
+                occupation=occupation or "",
+                ip=ip,
+            )
+    except IntegrityError:
+        # The same phone or ID registered a moment ago from another request: the checks above now see it.
+        existing = Participant.objects.filter(contest=contest, phone=phone).first()
+        if existing is not None and same_person(existing):
+            return existing
+        raise ValidationError(
+            {"phone": _("This phone number or citizen ID is already registered in this contest.")}
+        ) from None
+
+
+@transaction.atomic
+def join_as_member(contest: Contest, user) -> Participant:
+    """A logged-in member takes part under their registry record (unit, name and date of birth from it)."""
+    if not contest.is_published:
+        raise ValidationError(_("This contest is not open."))
+    member = Member.objects.select_related("unit").filter(user=user, status__in=CURRENT_STATUSES).first()
+    if member is None:
+        raise ValidationError(_("Your account is not linked to a current member record."))
+    if not member.unit.path.startswith(contest.audience_unit.path):
+        raise ValidationError(_("This contest is for the members of {unit}.").format(unit=contest.audience_unit))
+    existing = Participant.objects.filter(contest=contest, member=member).first()
+    if existing is not None:
+        return existing
+    phone = member.phone or ""
+    if phone and Participant.objects.filter(contest=contest, phone=phone).exists():
+        # Registered from the public form before logging in: the same person, now linked to the record.
+        participant = Participant.objects.get(contest=contest, phone=phone)
+        if participant.member_id is None and participant.date_of_birth == member.date_of_birth:
+            participant.member, participant.user, participant.unit = member, user, member.unit
+            participant.save(update_fields=["member", "user", "unit"])
+            return participant
+        phone = ""
+    try:
+        with transaction.atomic():
+            return Participant.objects.create(
+                contest=contest,
+                full_name=member.full_name,
+                search_name=fold(member.full_name),
+                date_of_birth=member.date_of_birth,
+                phone=phone,
+                citizen_id=member.citizen_id or None,
+                unit=member.unit,
+                occupation=member.occupation,
+                member=member,
+                user=user,
+            )
+    except IntegrityError:
+        existing = Participant.objects.filter(contest=contest, member=member).first()
+        if existing is None:
+            raise ValidationError(
+                _("Your citizen ID is already registered in this contest by another entry.")
+            ) from None
+        return existing
+
+
+# --- Starting ----------------------------------------------------------------------------------------------------
+
+
+def _bank(contest_id: int) -> list[tuple[int, str, list[int]]]:
+    """(version id, topic, option ids) of the active questions, cached: a start must not read the whole bank.
+    The key holds the bank's generation, read afresh (one primary-key lookup), so an edit counts at once."""
+    key = Contest.objects.only("pk", "created_at", "bank_generation").get(pk=contest_id).bank_cache_key
+    bank = cache.get(key)
+    if bank is None:
+        rows = Question.objects.filter(contest_id=contest_id, is_active=True, current__isnull=False).values_list(
+            "current_id", "topic", "current__options"
+        )
+        bank = [(vid, topic, [o["id"] for o in options]) for vid, topic, options in rows]
+        cache.set(key, bank, BANK_CACHE_SECONDS)
+    return bank
+
+
+def draw_questions(round_: Round) -> list[tuple[int, list[int]]]:
+    """The questions of a new attempt: the topic quotas first, the rest from anything left; shuffled, each with
+    its options shuffled."""
+    bank = _bank(round_.contest_id)
+    by_topic: dict[str, list] = {}
+    for item in bank:
+        by_topic.setdefault(item[1], []).append(item)
+    chosen, used = [], set()
+    for topic, count in (round_.topic_quotas or {}).items():
+        pool = by_topic.get(topic, [])
+        if len(pool) < count:
+            _refuse(
+                _("The question bank has too few questions for this round; the organisers have been told."),
+                "bank_too_small",
+            )
+        for item in _random.sample(pool, count):
+            chosen.append(item)
+            used.add(item[0])
+    rest = [item for item in bank if item[0] not in used]
+    missing = round_.question_count - len(chosen)
+    if len(rest) < missing:
+        _refuse(
+            _("The question bank has too few questions for this round; the organisers have been told."),
+            "bank_too_small",
+        )
+    chosen += _random.sample(rest, missing)
+    _random.shuffle(chosen)
+    out = []
+    for vid, _topic, option_ids in chosen:
+        order = list(option_ids)
+        _random.shuffle(order)
+        out.append((vid, order))
+    return out
+
+
+def open_attempt(round_: Round, participant: Participant) -> Attempt | None:
+    return (
+        Attempt.objects.filter(round=round_, participant=participant, status=AttemptStatus.IN_PROGRESS)
+        .order_by("-number")
+        .first()
+    )
+
+
+def attempts_left(round_: Round, participant: Participant) -> int:
+    return max(0, round_.attempt_cap - Attempt.objects.filter(round=round_, participant=participant).count())
+
+
+@transaction.atomic
+def start_attempt(round_: Round, participant: Participant, *, ip: str | None = None, now=None) -> Attempt:
+    """Start (or resume) the participant's attempt. Start and deadline are the server's; the cap holds even
+    under concurrent starts (the attempt number is unique per participant and round)."""
+    now = now or timezone.now()
+    if participant.contest_id != round_.contest_id:
+        _refuse(_("This round belongs to another contest."), "wrong_contest")
+    if not round_.contest.is_published:
+        _refuse(_("This contest is not open."), "not_open")
+    if now < round_.opens_at:
+        _refuse(_("This round has not opened yet."), "not_open")
+    if now >= round_.closes_at:
+        _refuse(_("This round has closed."), "closed")
+    # One start at a time per person (a double tap, two tabs): the second waits here, then resumes the first's
+    # attempt instead of spending another. The lock is on this person's row only.
+    Participant.objects.select_for_update().filter(pk=participant.pk).first()
+    current = open_attempt(round_, participant)
+    if current is not None:
+        if now <= current.deadline + GRACE:
+            return current  # a second tab, a refresh, another phone: the same attempt, the same clock
+        finalise_attempt(current, now=now)
+    used = Attempt.objects.filter(round=round_, participant=participant).count()
+    if used >= round_.attempt_cap:
+        _refuse(_("You have used all {cap} attempts of this round.").format(cap=round_.attempt_cap), "cap_reached")
+    drawn = draw_questions(round_)
+    # The deadline never runs past the round's close.
+    deadline = min(now + datetime.timedelta(seconds=round_.time_limit), round_.closes_at)
+    try:
+        with transaction.atomic():
+            attempt = Attempt.objects.create(
+                round=round_,
+                participant=participant,
+                unit_id=participant.unit_id,
+                number=used + 1,
+                key=secrets.token_urlsafe(24)[:32],
+                started_at=now,
+                deadline=deadline,
+                question_total=len(drawn),
+                ip=ip,
+            )
+    except IntegrityError:
+        # Another request started attempt number used + 1 at the same moment: that one is the attempt.
+        current = open_attempt(round_, participant)
+        if current is None:
+            _refuse(_("You have used all {cap} attempts of this round.").format(cap=round_.attempt_cap), "cap_reached")
+        return current
+    AttemptQuestion.objects.bulk_create(
+        [
+            AttemptQuestion(attempt=attempt, position=i + 1, version_id=vid, option_order=order)
+            for i, (vid, order) in enumerate(drawn)
+        ]
+    )
+    return attempt
+
+
+# --- Answering ---------------------------------------------------------------------------------------------------
+
+
+def _check_open(attempt: Attempt, now) -> None:
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        _refuse(_("This attempt has been submitted; answers can no longer change."), "submitted")
+    if now > attempt.deadline + GRACE:
+        _refuse(_("Time is up: the answers saved before the deadline have been submitted."), "time_up")
+
+
+def _as_ids(chosen) -> list[int]:
+    if not isinstance(chosen, list | tuple) or len(chosen) > 8:
+        _refuse(_("This answer is not one of the options."), "bad_option", "chosen")
+    ids = []
+    for value in chosen:
+        try:
+            ids.append(int(value))
+        except (TypeError, ValueError):
+            _refuse(_("This answer is not one of the options."), "bad_option", "chosen")
+    return sorted(set(ids))
+
+
+def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
+    """Save the options chosen for one question of the attempt with secret ``key``.
+
+    ``seq`` is the client's sequence number for the attempt: a save is applied only if its number is higher than
+    the question's last applied save, so an old request delivered late, or a replayed one, changes nothing.
+    """
+    now = now or timezone.now()
+    ids = _as_ids(chosen)
+    if (
+        connection.vendor == "postgresql"
+        and isinstance(seq, int)
+        and not isinstance(seq, bool)
+        and isinstance(position, int)
+        and 0 < seq < 2**31
+        and 0 < position < 2**15
+        and _fast_save(key, position, ids, seq, now)
+    ):
+        return
+    # Refused by the single statement (or another database): find out why, and check again before writing.
+    row = (
+        AttemptQuestion.objects.filter(attempt__key=key, position=position)
+        .values_list("id", "option_order", "seq", "version__kind", "attempt_id", "attempt__status", "attempt__deadline")
+        .first()
+    )
+    if row is None:
+        if not Attempt.objects.filter(key=key).exists():
+            _refuse(_("This attempt does not exist."), "not_found")
+        _refuse(_("This question is not part of your attempt."), "bad_question", "position")
+    aq_id, order, last_seq, kind, attempt_id, status, deadline = row
+    if status != AttemptStatus.IN_PROGRESS:
+        _refuse(_("This attempt has been submitted; answers can no longer change."), "submitted")
+    if now > deadline + GRACE:
+        finalise_attempt(Attempt.objects.get(pk=attempt_id), now=now)
+        _refuse(_("Time is up: the answers saved before the deadline have been submitted."), "time_up")
+    if any(i not in order for i in ids):
+        _refuse(_("This answer is not one of the options."), "bad_option", "chosen")
+    if kind == "single" and len(ids) > 1:
+        _refuse(_("Choose only one answer for this question."), "bad_option", "chosen")
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq <= last_seq:
+        _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
+    # The conditions repeat in the UPDATE: a submit or a newer save that lands in between wins.
+    updated = AttemptQuestion.objects.filter(pk=aq_id, seq__lt=seq, attempt__status=AttemptStatus.IN_PROGRESS).update(
+        chosen=ids, seq=seq, answered_at=now
+    )
+    if not updated:
+        _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
+
+
+# The whole of a valid save in one statement (PostgreSQL): the attempt by its key, in progress and in time, the
+# question in it, a newer sequence number, the options among those shown, one option unless the question takes
+# several. Anything else updates no row, and save_answer then finds the reason with ordinary queries.
+_FAST_SAVE_SQL = """
+UPDATE contests_attemptquestion AS aq
+SET chosen = %(chosen)s::jsonb, seq = %(seq)s, answered_at = %(now)s
+FROM contests_attempt AS a
+WHERE a.key = %(key)s AND aq.attempt_id = a.id AND aq.position = %(position)s
+  AND a.status = 'in_progress' AND a.deadline >= %(not_after)s
+  AND aq.seq < %(seq)s
+  AND aq.option_order @> %(chosen)s::jsonb
+  AND (%(count)s <= 1 OR EXISTS (
+      SELECT 1 FROM contests_questionversion v WHERE v.id = aq.version_id AND v.kind = 'multiple'))
+"""
+
+
+def _fast_save(key: str, position: int, ids: list[int], seq: int, now) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _FAST_SAVE_SQL,
+            {
+                "chosen": json.dumps(ids),
+                "seq": seq,
+                "now": now,
+                "key": key,
+                "position": position,
+                "not_after": now - GRACE,
+                "count": len(ids),
+            },
+        )
+        return cursor.rowcount == 1
+
+
+def save_prediction(key: str, value, seq: int, *, now=None) -> None:
+    now = now or timezone.now()
+    attempt = Attempt.objects.filter(key=key).select_related("round").first()
+    if attempt is None:
+        _refuse(_("This attempt does not exist."), "not_found")
+    if attempt.round.prediction_kind == PredictionKind.NONE:
+        _refuse(_("This round has no prediction question."), "bad_question", "prediction")
+    if attempt.status == AttemptStatus.IN_PROGRESS and now > attempt.deadline + GRACE:
+        finalise_attempt(attempt, now=now)
+    _check_open(attempt, now)
+    try:
+        number = int(str(value).replace(".", "").replace(",", "").replace(" ", ""))
+    except (TypeError, ValueError):
+        _refuse(_("Write the prediction as a whole number."), "bad_prediction", "prediction")
+    if not 0 <= number <= 10**12:
+        _refuse(_("Write the prediction as a whole number."), "bad_prediction", "prediction")
+    if not isinstance(seq, int) or isinstance(seq, bool):
+        _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
+    updated = Attempt.objects.filter(pk=attempt.pk, prediction_seq__lt=seq, status=AttemptStatus.IN_PROGRESS).update(
+        prediction=number, prediction_seq=seq
+    )
+    if not updated:
+        _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
+
+
+# --- Submitting ----------------------------------------------------------------------------------------------------
+
+
+def _bump_tally(attempt: Attempt, first_in_round: bool, first_in_contest: bool) -> None:
+    """Add the attempt to its unit's counters (the round's row and the contest's row). Only the unit's own rows
+    are touched; pages add them up the tree. A row created concurrently is caught by its unique constraint."""
+    contest_id = attempt.round.contest_id
+    for round_id, first in ((attempt.round_id, first_in_round), (None, first_in_contest)):
+        if round_id is None and not first:
+            continue  # the contest row counts people only
+        which = {"round_id": round_id} if round_id is not None else {"round__isnull": True}
+        shard = _random.randrange(TALLY_SHARDS)
+        rows = UnitTally.objects.filter(contest_id=contest_id, unit_id=attempt.unit_id, shard=shard, **which)
+        changes = {"participants": F("participants") + int(first)}
+        if round_id is not None:
+            changes["attempts"] = F("attempts") + 1
+        if rows.update(**changes):
+            continue
+        try:
+            with transaction.atomic():
+                UnitTally.objects.create(
+                    shard=shard,
+                    contest_id=contest_id,
+                    round_id=round_id,
+                    unit_id=attempt.unit_id,
+                    participants=int(first),
+                    attempts=1 if round_id is not None else 0,
+                )
+        except IntegrityError:
+            rows.update(**changes)
+
+
+def fingerprint(answers: list[tuple[int, list[int]]]) -> str:
+    return hashlib.blake2b(json.dumps(answers).encode(), digest_size=16).hexdigest()
+
+
+@transaction.atomic
+def finalise_attempt(attempt: Attempt, *, now=None) -> Attempt:
+    """Submit the attempt with what was saved. Locked, so that fifty simultaneous submits count once: the first
+    grades it, the others find it submitted and return it unchanged. After the deadline, the submission time
+    is the deadline (what was saved by then is what counts)."""
+    from .fairplay import check_attempt
+
+    now = now or timezone.now()
+    attempt = Attempt.objects.select_for_update(of=("self",)).select_related("round__contest").get(pk=attempt.pk)
+    assert attempt.round_id is not None
+    if attempt.status == AttemptStatus.SUBMITTED:
+        return attempt
+    submitted_at = min(now, attempt.deadline)
+    rows = list(
+        AttemptQuestion.objects.filter(attempt=attempt)
+        .order_by("position")
+        .values_list("version_id", "chosen", "version__correct")
+    )
+    attempt.correct = sum(1 for _vid, chosen, correct in rows if chosen and sorted(chosen) == sorted(correct))
+    # By question, not by the shuffled order shown: a script gives the same answers to the same questions.
+    attempt.fingerprint = fingerprint(sorted((vid, sorted(chosen)) for vid, chosen, _c in rows))
+    attempt.status = AttemptStatus.SUBMITTED
+    attempt.submitted_at = submitted_at
+    attempt.duration_ms = max(0, int((submitted_at - attempt.started_at).total_seconds() * 1000))
+    first_in_round = not Attempt.objects.filter(
+        round_id=attempt.round_id, participant_id=attempt.participant_id, is_first=True
+    ).exists()
+    attempt.is_first = first_in_round
+    attempt.save(update_fields=["correct", "fingerprint", "status", "submitted_at", "duration_ms", "is_first"])
+    first_in_contest = bool(
+        Participant.objects.filter(pk=attempt.participant_id, first_submitted_at__isnull=True).update(
+            first_submitted_at=submitted_at
+        )
+    )
+    _bump_tally(attempt, first_in_round, first_in_contest)
+    check_attempt(attempt)
+    return attempt
+
+
+def submit_attempt(key: str, *, now=None) -> Attempt:
+    attempt = Attempt.objects.filter(key=key).first()
+    if attempt is None:
+        _refuse(_("This attempt does not exist."), "not_found")
+    return finalise_attempt(attempt, now=now)
+
+
+def expire_attempts(*, now=None, limit: int = 5000) -> int:
+    """Submit the attempts whose time ran out without a submit (closed tab, lost connection). Run by the
+    periodic task and before a round is ranked; each attempt is its own transaction."""
+    now = now or timezone.now()
+    ids = list(
+        Attempt.objects.filter(status=AttemptStatus.IN_PROGRESS, deadline__lt=now - GRACE)
+        .order_by("deadline")
+        .values_list("id", flat=True)[:limit]
+    )
+    for pk in ids:
+        finalise_attempt(Attempt(pk=pk), now=now)
+    return len(ids)
+
+
+def attempt_for_page(key: str, *, now=None) -> Attempt | None:
+    """The attempt with ``key``, finalised first when its time ran out while nobody was looking."""
+    attempt = Attempt.objects.select_related("round__contest", "participant").filter(key=key).first()
+    if attempt is not None and attempt.is_open and (now or timezone.now()) > attempt.deadline + GRACE:
+        attempt = finalise_attempt(attempt, now=now)
+        attempt = Attempt.objects.select_related("round__contest", "participant").get(pk=attempt.pk)
+    return attempt

@@ -1,0 +1,1 @@
+from .support import contest, register, round_  # noqa: F401

@@ -1,0 +1,104 @@
+"""Fair play: rate limits, flags for the impossible, the review queue and what a disqualification does."""
+
+import datetime
+
+import pytest
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.urls import reverse
+
+from doanso.contests.models import Attempt, AttemptFlag, FlagKind, FlagStatus, RoundResult
+from doanso.contests.services import fairplay, results, taking
+
+from .support import answer_all
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_saves_past_the_limit_are_refused_with_429(client, round_, register, settings):
+    settings.CONTEST_RATE_LIMITS = {"save": (3, 60)}
+    a = taking.start_attempt(round_, register())
+    url = reverse("contests:answer_save", args=[a.key])
+    codes = [
+        client.post(
+            url, {"position": 1, "chosen": "1", "seq": str(i)}, headers={"accept": "application/json"}
+        ).status_code
+        for i in range(1, 6)
+    ]
+    assert codes == [200, 200, 200, 429, 429]
+
+
+def test_registrations_per_address_are_limited(client, contest, settings):
+    settings.CONTEST_RATE_LIMITS = {"register": (2, 600)}
+    url = reverse("contests:register", args=[contest.pk])
+    statuses = [
+        client.post(
+            url, {"full_name": "Lê An", "date_of_birth": "01/01/2000", "phone": f"090500000{i}", "unit": "— B1"}
+        ).status_code
+        for i in range(3)
+    ]
+    assert statuses == [302, 302, 429]
+
+
+def test_too_fast_is_flagged(round_, register):
+    a = taking.start_attempt(round_, register())
+    answer_all(a, right=10)
+    a = taking.submit_attempt(a.key, now=a.started_at + datetime.timedelta(seconds=5))
+    assert list(AttemptFlag.objects.values_list("attempt_id", "kind")) == [(a.pk, FlagKind.TOO_FAST)]
+
+
+def test_identical_sequences_in_bulk_from_one_address_are_flagged(round_, register):
+    # Scripted entries: the same questions answered the same way, from one address, five times.
+    round_.topic_quotas = {}
+    round_.question_count = 30  # the whole bank, so every attempt has the same questions
+    round_.save()
+    made = []
+    for _ in range(5):
+        a = taking.start_attempt(round_, register(), ip="203.0.113.9")
+        for aq in a.questions.all():
+            taking.save_answer(a.key, aq.position, [min(aq.option_order)], 1)
+        made.append(taking.submit_attempt(a.key, now=a.started_at + datetime.timedelta(minutes=5)))
+    flagged = set(AttemptFlag.objects.filter(kind=FlagKind.IDENTICAL_BULK).values_list("attempt_id", flat=True))
+    assert flagged == {a.pk for a in made}
+
+
+def test_review_disqualifies_and_the_ranking_leaves_the_attempt_out(round_, register, world):
+    from doanso.core.models import AuditRecord
+
+    a = taking.start_attempt(round_, register())
+    answer_all(a, right=10)
+    taking.submit_attempt(a.key, now=a.started_at + datetime.timedelta(seconds=3))
+    b = taking.start_attempt(round_, register())
+    taking.submit_attempt(b.key)
+    flag = AttemptFlag.objects.get(attempt=a)
+    with pytest.raises(ValidationError) as exc:
+        fairplay.review_flag(flag, actor=world.manager_C1, decision=FlagStatus.DISQUALIFIED)
+    assert "note" in exc.value.message_dict
+    assert not Attempt.objects.get(pk=a.pk).disqualified
+    with pytest.raises(PermissionDenied):
+        fairplay.review_flag(flag, actor=world.manager_C2, decision=FlagStatus.CLEARED)
+    fairplay.review_flag(flag, actor=world.manager_C1, decision=FlagStatus.DISQUALIFIED, note="10 câu trong 3 giây")
+    assert Attempt.objects.get(pk=a.pk).disqualified
+    assert AuditRecord.objects.filter(action="contests.review_flag").count() == 1
+    results.rank_round(round_, actor=world.manager_C1, now=round_.closes_at + datetime.timedelta(seconds=1))
+    assert list(RoundResult.objects.filter(round=round_).values_list("attempt_id", flat=True)) == [b.pk]
+
+
+def test_the_optional_challenge_is_asked_and_checked(client, contest, world):
+    from doanso.contests.services import setup
+
+    setup.update_contest(contest, actor=world.manager_C1, challenge_enabled=True)
+    url = reverse("contests:register", args=[contest.pk])
+    page = client.get(url, headers={"accept-language": "en"})
+    a, b = page.context["form"].challenge
+    data = {"full_name": "Lê An", "date_of_birth": "01/01/2000", "phone": "0905000001", "unit": "— B1"}
+    wrong = client.post(url, {**data, "challenge": a + b + 1}, headers={"accept-language": "en"})
+    assert "not the right sum" in wrong.content.decode()
+    assert client.post(url, {**data, "challenge": a + b}).status_code == 302

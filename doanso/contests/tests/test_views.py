@@ -1,0 +1,207 @@
+"""The pages end to end through the test client: registration, the attempt page (no answer key in it), saving,
+submitting, the organiser's import, results, export, certificates, participation."""
+
+import datetime
+import io
+import json
+import re
+import subprocess
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from doanso.contests.models import Attempt, AttemptQuestion, Participant, Question, RoundResult
+from doanso.contests.services import results, taking
+
+from .support import answer_all, xlsx
+
+pytestmark = pytest.mark.django_db
+
+
+def register_via_page(client, contest, phone="0905777888", unit="B1"):
+    return client.post(
+        reverse("contests:register", args=[contest.pk]),
+        {
+            "full_name": "Đặng Thu Thảo",
+            "date_of_birth": "17/05/2003",
+            "phone": phone,
+            "unit": f"Chi đoàn — {unit}",
+            "occupation": "student",
+        },
+        headers={"accept-language": "en"},
+    )
+
+
+def test_register_start_answer_refresh_and_submit(client, contest, round_):
+    response = register_via_page(client, contest)
+    assert response.status_code == 302
+    participant = Participant.objects.get()
+    assert (participant.full_name, participant.unit.code) == ("Đặng Thu Thảo", "B1")
+
+    response = client.post(reverse("contests:start", args=[round_.pk]))
+    attempt = Attempt.objects.get()
+    assert response.url == reverse("contests:attempt", args=[attempt.key])
+    page = client.get(response.url).content.decode()
+    # The answer key never reaches the browser: the page holds option ids and texts, no correctness.
+    assert "correct" not in page.lower()
+    aq = AttemptQuestion.objects.select_related("version").get(attempt=attempt, position=1)
+    assert f'name="q1" value="{aq.option_order[0]}"' in page
+
+    save = reverse("contests:answer_save", args=[attempt.key])
+    ok = client.post(
+        save, json.dumps({"position": 1, "chosen": aq.version.correct, "seq": 1}), content_type="application/json"
+    )
+    assert ok.json() == {"ok": True, "seq": 1}
+    stale = client.post(
+        save,
+        json.dumps({"position": 1, "chosen": [aq.option_order[0]], "seq": 1}),
+        content_type="application/json",
+        headers={"accept-language": "en"},
+    )
+    assert stale.status_code == 409 and stale.json()["code"] == "stale"
+
+    # A refresh shows the saved answer checked and the same deadline.
+    page = client.get(reverse("contests:attempt", args=[attempt.key])).content.decode()
+    assert f'value="{aq.version.correct[0]}" checked' in page
+    assert 'data-seq="1"' in page
+
+    # Starting again resumes the same attempt rather than spending another.
+    again = client.post(reverse("contests:start", args=[round_.pk]))
+    assert again.url == reverse("contests:attempt", args=[attempt.key])
+
+    done = client.post(reverse("contests:attempt_submit", args=[attempt.key]))
+    assert done.url == reverse("contests:attempt_result", args=[attempt.key])
+    attempt.refresh_from_db()
+    assert attempt.correct == 1
+    result = client.get(done.url, headers={"accept-language": "en"}).content.decode()
+    assert "1/10" in result and "shown after the round closes" in result
+
+
+def test_no_javascript_submit_saves_the_posted_answers(client, contest, round_, register):
+    attempt = taking.start_attempt(round_, register())
+    rows = AttemptQuestion.objects.filter(attempt=attempt).select_related("version")
+    data = {f"q{aq.position}": [str(aq.version.correct[0])] for aq in rows}
+    client.post(reverse("contests:attempt_submit", args=[attempt.key]), data)
+    attempt.refresh_from_db()
+    assert attempt.correct == 10
+
+
+def test_registration_errors_show_at_the_field(client, contest, register):
+    register(phone="0905777888")
+    response = register_via_page(client, contest, phone="0905777888")
+    assert response.status_code == 200
+    assert "already registered in this contest by someone else" in response.content.decode()
+    response = register_via_page(client, contest, phone="0905777999", unit="B3")
+    assert "Choose your unit from the suggestions" in response.content.decode()
+    assert Participant.objects.count() == 1
+
+
+def test_public_unit_suggestions_stay_in_the_contest(client, contest, world):
+    body = client.get(reverse("contests:unit_suggest", args=[contest.pk]), {"q": "chi doan"}).content.decode()
+    assert "— B1" in body and "— B2" in body and "— B3" not in body
+
+
+def test_import_check_then_import(client, login, contest, world):
+    login(client, world.manager_C1)
+    before = Question.objects.count()
+    url = reverse("contests:question_import", args=[contest.pk])
+    good = xlsx(
+        [["Câu hỏi", "A", "B", "C", "D", "Đáp án", "Chủ đề"], ["Thủ đô?", "Huế", "Hà Nội", "", "", "B", "Địa lý"]]
+    )
+    checked = client.post(url, {"file": io.BytesIO(good), "action": "check"}, headers={"accept-language": "en"})
+    assert "Every row is valid" in checked.content.decode()
+    assert Question.objects.count() == before
+    imported = client.post(url, {"file": _named(good), "action": "import"})
+    assert imported.status_code == 302
+    assert Question.objects.count() == before + 1
+    bad = xlsx([["Câu hỏi", "A", "B", "Đáp án"], ["Sai?", "x", "y", "Z"]])
+    refused = client.post(url, {"file": _named(bad), "action": "import"}, headers={"accept-language": "en"})
+    assert "is not an option letter" in refused.content.decode()
+    assert Question.objects.count() == before + 1
+
+
+def _named(data):
+    f = io.BytesIO(data)
+    f.name = "cau-hoi.xlsx"
+    return f
+
+
+@pytest.fixture
+def ranked(contest, round_, register, world):
+    people = [register(unit=world.B1), register(unit=world.B2), register(unit=world.B1)]
+    for right, person in zip((9, 10, 4), people, strict=True):
+        a = taking.start_attempt(round_, person)
+        answer_all(a, right=right)
+        taking.submit_attempt(a.key)
+    results.rank_round(round_, actor=world.manager_C1, now=round_.closes_at + datetime.timedelta(minutes=1))
+    return round_
+
+
+def test_results_export_and_certificate_with_verification_qr(
+    client, login, ranked, world, tmp_path, django_capture_on_commit_callbacks
+):
+    import zxingcpp
+    from PIL import Image
+
+    login(client, world.manager_C1)
+    page = client.get(reverse("contests:round_results", args=[ranked.pk]), headers={"accept-language": "en"})
+    assert page.status_code == 200
+    first = RoundResult.objects.get(round=ranked, position=1)
+    assert (first.correct, first.prize) == (10, "first")
+
+    from doanso.core.models import TaskRun
+
+    with django_capture_on_commit_callbacks(execute=True):
+        started = client.post(reverse("contests:round_export", args=[ranked.pk]))
+    run = TaskRun.objects.get(kind="contests.export_ranking")
+    assert started.url == reverse("core:task_detail", args=[run.pk])
+    assert run.status == "succeeded"
+    from openpyxl import load_workbook
+
+    with run.result_file.open("rb") as f:
+        rows = list(load_workbook(io.BytesIO(f.read())).active.iter_rows(values_only=True))
+    names = list(RoundResult.objects.filter(round=ranked).values_list("participant__full_name", flat=True))
+    assert [r[2] for r in rows[1:]] == names
+    assert rows[1][4].startswith("0905") and "***" in rows[1][4]
+    assert rows[1][10] == "Giải Nhất" and re.fullmatch(r"\d\d/\d\d/\d{4} \d\d:\d\d:\d\d", rows[1][9])
+
+    pdf = client.get(reverse("contests:certificate_pdf", args=[first.round_id, first.position]))
+    assert pdf["Content-Type"] == "application/pdf"
+    path = tmp_path / "c.pdf"
+    path.write_bytes(pdf.content)
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(path), str(tmp_path / "c")], check=True)
+    codes = zxingcpp.read_barcodes(Image.open(tmp_path / "c-1.png"))
+    assert len(codes) == 1
+    verify = re.sub(r"^http://testserver", "", codes[0].text)
+    shown = client.get(verify, headers={"accept-language": "en"}).content.decode()
+    assert "This certificate is genuine" in shown and first.participant.full_name in shown
+    assert client.get(verify[:-3] + "abc/").status_code == 404
+
+
+def test_public_results_only_once_published(client, ranked, world):
+    url = reverse("contests:public_results", args=[ranked.contest_id])
+    assert "No results have been published" in client.get(url, headers={"accept-language": "en"}).content.decode()
+    results.publish_results(ranked, actor=world.manager_C1)
+    body = client.get(url).content.decode()
+    assert RoundResult.objects.get(round=ranked, position=1).participant.full_name in body
+
+
+def test_participation_page_counts_people_against_the_registry(client, login, ranked, world):
+    from doanso.members.tests.factories import MemberFactory
+
+    for _ in range(4):
+        MemberFactory(unit=world.B1)
+    login(client, world.manager_C1)
+    page = client.get(reverse("contests:participation", args=[ranked.contest_id]))
+    rows = {r.unit.code: (r.members, r.participants, r.attempts, r.rate) for r in page.context["rows"]}
+    assert rows == {"C1": (4, 3, 3, 75.0), "B1": (4, 2, 2, 50.0), "B2": (0, 1, 1, None)}
+
+
+def test_dashboard_partial_for_htmx(client, login, ranked, world):
+    login(client, world.manager_C1)
+    url = reverse("contests:dashboard", args=[ranked.pk])
+    full = client.get(url)
+    part = client.get(url, headers={"HX-Request": "true"})
+    assert "<html" in full.content.decode() and "<html" not in part.content.decode()
+    assert timezone.now()
