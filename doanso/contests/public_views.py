@@ -219,7 +219,8 @@ POSTED_SEQ = 2_000_000_000
 
 def _save_posted_answers(key, data) -> None:
     for name, values in data.lists():
-        if name.startswith("q") and name[1:].isdigit():
+        # ASCII digits only, and few of them: "q²" passes str.isdigit() but not int().
+        if name.startswith("q") and name[1:].isascii() and name[1:].isdigit() and len(name) <= 6:
             # The time was up or the answer was invalid: what was saved before stands.
             with contextlib.suppress(AttemptRefused):
                 taking.save_answer(key, int(name[1:]), values, POSTED_SEQ)

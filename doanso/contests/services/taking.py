@@ -331,6 +331,17 @@ def _as_ids(chosen) -> list[int]:
     return sorted(set(ids))
 
 
+def _small_int(value, limit: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < limit
+
+
+def _check_seq(seq) -> None:
+    # The column holds up to 2**31 - 1: a larger number (forged, or a client gone wrong) is refused here, not by
+    # the database with a server error.
+    if not _small_int(seq, 2**31):
+        _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
+
+
 def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
     """Save the options chosen for one question of the attempt with secret ``key``.
 
@@ -339,15 +350,10 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
     """
     now = now or timezone.now()
     ids = _as_ids(chosen)
-    if (
-        connection.vendor == "postgresql"
-        and isinstance(seq, int)
-        and not isinstance(seq, bool)
-        and isinstance(position, int)
-        and 0 < seq < 2**31
-        and 0 < position < 2**15
-        and _fast_save(key, position, ids, seq, now)
-    ):
+    _check_seq(seq)
+    if not _small_int(position, 2**15):
+        _refuse(_("This question is not part of your attempt."), "bad_question", "position")
+    if connection.vendor == "postgresql" and _fast_save(key, position, ids, seq, now):
         return
     # Refused by the single statement (or another database): find out why, and check again before writing.
     row = (
@@ -369,7 +375,7 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
         _refuse(_("This answer is not one of the options."), "bad_option", "chosen")
     if kind == "single" and len(ids) > 1:
         _refuse(_("Choose only one answer for this question."), "bad_option", "chosen")
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq <= last_seq:
+    if seq <= last_seq:
         _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
     # The conditions repeat in the UPDATE: a submit or a newer save that lands in between wins.
     updated = AttemptQuestion.objects.filter(pk=aq_id, seq__lt=seq, attempt__status=AttemptStatus.IN_PROGRESS).update(
@@ -414,6 +420,7 @@ def _fast_save(key: str, position: int, ids: list[int], seq: int, now) -> bool:
 
 def save_prediction(key: str, value, seq: int, *, now=None) -> None:
     now = now or timezone.now()
+    _check_seq(seq)
     attempt = Attempt.objects.filter(key=key).select_related("round").first()
     if attempt is None:
         _refuse(_("This attempt does not exist."), "not_found")
@@ -428,8 +435,6 @@ def save_prediction(key: str, value, seq: int, *, now=None) -> None:
         _refuse(_("Write the prediction as a whole number."), "bad_prediction", "prediction")
     if not 0 <= number <= 10**12:
         _refuse(_("Write the prediction as a whole number."), "bad_prediction", "prediction")
-    if not isinstance(seq, int) or isinstance(seq, bool):
-        _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
     updated = Attempt.objects.filter(pk=attempt.pk, prediction_seq__lt=seq, status=AttemptStatus.IN_PROGRESS).update(
         prediction=number, prediction_seq=seq
     )

@@ -198,6 +198,10 @@ def state(a):
         (1, [1, 2], 6, "bad_option"),  # two answers to a single-choice question
         (1, [2], 5, "stale"),  # a replayed save
         (1, [2], 3, "stale"),  # an older save arriving late
+        (1, [2], 3_000_000_000, "stale"),  # beyond the column: refused, not a database error
+        (1, [2], True, "stale"),
+        ("1", [2], 6, "bad_question"),
+        (10**12, [2], 6, "bad_question"),
     ],
 )
 def test_bad_answers_are_refused_and_the_attempt_stays_intact(attempt, position, chosen, seq, code):
@@ -255,6 +259,9 @@ def test_prediction_is_saved_with_its_own_sequence(attempt):
     with pytest.raises(AttemptRefused) as exc:
         taking.save_prediction(attempt.key, "nhiều", 2)
     assert codes(exc.value) == {"bad_prediction"}
+    with pytest.raises(AttemptRefused) as exc:
+        taking.save_prediction(attempt.key, "7", 3_000_000_000)
+    assert codes(exc.value) == {"stale"}
     attempt.refresh_from_db()
     assert attempt.prediction == 1250
 
