@@ -87,7 +87,7 @@ class ContestForm(forms.Form):
 
 
 class RoundForm(forms.Form):
-    number = forms.IntegerField(label=_("Round number"), min_value=1, required=False)
+    number = forms.IntegerField(label=_("Round number"), min_value=1, max_value=1000, required=False)
     title = forms.CharField(label=_("Title"), max_length=255, required=False)
     opens_at = date_time_field(_("Opens at"))
     closes_at = date_time_field(_("Closes at"))
@@ -121,7 +121,9 @@ class RoundForm(forms.Form):
             if not line.strip():
                 continue
             topic, sep, count = line.rpartition(":")
-            if not sep or not topic.strip() or not count.strip().isdigit():
+            count = count.strip()
+            # ASCII digits, at most four: "²" passes str.isdigit() but not int().
+            if not sep or not topic.strip() or not (count.isascii() and count.isdigit() and len(count) <= 4):
                 raise forms.ValidationError(_("Line {line}: write “Topic: number”.").format(line=i))
             quotas[topic.strip()] = int(count)
         return quotas

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from doanso.core.text import fold, nfc
 from doanso.members.importing import Bad, parse_citizen_id, parse_phone
-from doanso.members.models import CURRENT_STATUSES, Member
+from doanso.members.models import CURRENT_STATUSES, Member, Occupation
 
 from ..models import (
     TALLY_SHARDS,
@@ -86,6 +86,10 @@ def register_participant(
     full_name = nfc(full_name)
     if len(full_name.split()) < 2:
         errors["full_name"] = _("Write your full name (family name and given name).")
+    elif len(full_name) > Participant._meta.get_field("full_name").max_length:
+        errors["full_name"] = _("The name is too long.")
+    if occupation and occupation not in Occupation.values:
+        errors["occupation"] = _("Choose the occupation from the list.")
     today = timezone.localdate()
     if date_of_birth is None or not (today.year - 100 <= date_of_birth.year <= today.year - 6):
         errors["date_of_birth"] = _("Check the date of birth (dd/mm/yyyy).")

@@ -51,6 +51,8 @@ def test_registration_normalises_and_the_same_person_gets_their_entry_back(conte
         ({"citizen_id": "04830400"}, "citizen_id"),
         ({"full_name": "Hà"}, "full_name"),
         ({"date_of_birth": datetime.date(2030, 1, 1)}, "date_of_birth"),
+        ({"phone": "0906000222", "full_name": "Nguyễn " + "Văn " * 60 + "An"}, "full_name"),  # longer than the column
+        ({"phone": "0906000222", "occupation": "astronaut"}, "occupation"),  # the API takes any string
     ],
 )
 def test_registration_refusals_are_at_their_field_and_write_nothing(contest, world, change, field):

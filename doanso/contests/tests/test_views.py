@@ -208,3 +208,25 @@ def test_dashboard_partial_for_htmx(client, login, ranked, world):
     part = client.get(url, headers={"HX-Request": "true"})
     assert "<html" in full.content.decode() and "<html" not in part.content.decode()
     assert timezone.now()
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("topic_quotas", "Lịch sử: ²"), ("topic_quotas", "Lịch sử: 99999"), ("number", "40000")],
+)
+def test_round_form_refuses_numbers_the_database_cannot_hold(field, value):
+    from doanso.contests.forms import RoundForm
+
+    data = {
+        "number": "1",
+        "opens_at": "01/12/2026 08:00",
+        "closes_at": "07/12/2026 20:00",
+        "question_count": "10",
+        "time_limit_minutes": "10",
+        "attempt_cap": "1",
+        "prediction_kind": "none",
+        field: value,
+    }
+    form = RoundForm(data)
+    assert not form.is_valid()
+    assert field in form.errors
