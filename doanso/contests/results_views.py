@@ -24,18 +24,22 @@ _SIGNER = signing.Signer(salt="doanso.contests.certificate")
 
 
 def certificate_token(result: RoundResult) -> str:
-    return _SIGNER.sign(f"{signing.b62_encode(result.round_id)}.{signing.b62_encode(result.position)}")
+    # The attempt, not the position: ranking again after a disqualification moves positions, and a printed code
+    # must keep naming its winner (or stop being valid), never vouch for whoever holds that place now.
+    return _SIGNER.sign(f"{signing.b62_encode(result.round_id)}.{signing.b62_encode(result.attempt_id)}")
 
 
 def result_for_token(token: str) -> RoundResult | None:
+    """The prize-winning result the token names, or None (forged, or the attempt no longer wins a prize)."""
     try:
-        round_key, _dot, position_key = _SIGNER.unsign(token).partition(".")
-        round_id, position = signing.b62_decode(round_key), signing.b62_decode(position_key)
+        round_key, _dot, attempt_key = _SIGNER.unsign(token).partition(".")
+        round_id, attempt_id = signing.b62_decode(round_key), signing.b62_decode(attempt_key)
     except (signing.BadSignature, ValueError):
         return None
     return (
         RoundResult.objects.select_related("participant", "unit", "round__contest")
-        .filter(round_id=round_id, position=position)
+        .filter(round_id=round_id, attempt_id=attempt_id)
+        .exclude(prize="")
         .first()
     )
 

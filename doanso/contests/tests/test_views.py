@@ -181,6 +181,15 @@ def test_results_export_and_certificate_with_verification_qr(
     assert "This certificate is genuine" in shown and first.participant.full_name in shown
     assert client.get(verify[:-3] + "abc/").status_code == 404
 
+    # The winner is disqualified and the round ranked again: the printed code no longer vouches for anyone
+    # (before, it named whoever moved up to first place).
+    from doanso.contests.models import Attempt
+
+    Attempt.objects.filter(pk=first.attempt_id).update(disqualified=True)
+    results.rank_round(ranked, actor=world.manager_C1, now=ranked.closes_at + datetime.timedelta(minutes=2))
+    assert RoundResult.objects.get(round=ranked, position=1).attempt_id != first.attempt_id
+    assert client.get(verify).status_code == 404
+
 
 def test_public_results_only_once_published(client, ranked, world):
     url = reverse("contests:public_results", args=[ranked.contest_id])
