@@ -381,10 +381,13 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
         _refuse(_("Choose only one answer for this question."), "bad_option", "chosen")
     if seq <= last_seq:
         _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
-    # The conditions repeat in the UPDATE: a submit or a newer save that lands in between wins.
-    updated = AttemptQuestion.objects.filter(pk=aq_id, seq__lt=seq, attempt__status=AttemptStatus.IN_PROGRESS).update(
-        chosen=ids, seq=seq, answered_at=now
-    )
+    # The conditions repeat under the attempt's lock (see _FAST_SAVE_SQL): a submit or a newer save that lands in
+    # between wins.
+    with transaction.atomic():
+        open_ = Attempt.objects.select_for_update(no_key=True).filter(pk=attempt_id, status=AttemptStatus.IN_PROGRESS)
+        if not list(open_.values_list("pk", flat=True)[:1]):
+            _refuse(_("This attempt has been submitted; answers can no longer change."), "submitted")
+        updated = AttemptQuestion.objects.filter(pk=aq_id, seq__lt=seq).update(chosen=ids, seq=seq, answered_at=now)
     if not updated:
         _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
 
@@ -392,12 +395,17 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
 # The whole of a valid save in one statement (PostgreSQL): the attempt by its key, in progress and in time, the
 # question in it, a newer sequence number, the options among those shown, one option unless the question takes
 # several. Anything else updates no row, and save_answer then finds the reason with ordinary queries.
+# The attempt row is read FOR SHARE: a submit (which locks it FOR UPDATE and then grades the saved answers) either
+# waits for this save to commit and counts it, or has committed first and this save finds the attempt submitted.
+# Without the lock a save could land between the grading's read and its commit: acknowledged, but not graded.
 _FAST_SAVE_SQL = """
 UPDATE contests_attemptquestion AS aq
 SET chosen = %(chosen)s::jsonb, seq = %(seq)s, answered_at = %(now)s
-FROM contests_attempt AS a
-WHERE a.key = %(key)s AND aq.attempt_id = a.id AND aq.position = %(position)s
-  AND a.status = 'in_progress' AND a.deadline >= %(not_after)s
+WHERE aq.attempt_id = (
+      SELECT a.id FROM contests_attempt AS a
+      WHERE a.key = %(key)s AND a.status = 'in_progress' AND a.deadline >= %(not_after)s
+      FOR SHARE)
+  AND aq.position = %(position)s
   AND aq.seq < %(seq)s
   AND aq.option_order @> %(chosen)s::jsonb
   AND (%(count)s <= 1 OR EXISTS (

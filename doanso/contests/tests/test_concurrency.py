@@ -55,3 +55,48 @@ def test_parallel_starts_make_one_attempt(round_, register):
     assert errors == []
     assert len(set(results)) == 1
     assert Attempt.objects.filter(participant=person).count() == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
+def test_a_save_racing_a_submit_is_either_graded_or_refused(round_, register):
+    """A save that arrives after the submit has graded the answers but before it commits must not be
+    acknowledged: it waits for the submit and is then refused, so every acknowledged answer is graded."""
+    import time
+
+    from django.db import transaction
+
+    from doanso.contests.models import AttemptQuestion, AttemptStatus
+
+    attempt = taking.start_attempt(round_, register())
+    answer_all(attempt, right=3)
+    graded, outcome = threading.Event(), {}
+
+    def submit():
+        try:
+            with transaction.atomic():
+                taking.finalise_attempt(attempt)
+                graded.set()
+                time.sleep(1.0)  # graded, not yet committed
+        finally:
+            connection.close()
+
+    def save():
+        graded.wait(10)
+        q = AttemptQuestion.objects.filter(attempt=attempt, position=10).values_list("option_order", flat=True)[0]
+        try:
+            taking.save_answer(attempt.key, 10, [q[-1]], 1000)
+            outcome["saved"] = True
+        except taking.AttemptRefused as exc:
+            outcome["refused"] = {e.code for errors in exc.error_dict.values() for e in errors}
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit), threading.Thread(target=save)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    attempt.refresh_from_db()
+    assert attempt.status == AttemptStatus.SUBMITTED
+    assert outcome == {"refused": {"submitted"}}
+    assert AttemptQuestion.objects.get(attempt=attempt, position=10).seq < 1000
