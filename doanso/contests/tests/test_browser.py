@@ -64,7 +64,8 @@ def test_register_answer_drop_refresh_resume_submit(page: Page, live_server, con
     page.context.set_offline(False)
     page.reload()
     for position in (1, 2, 3):
-        expect(page.locator(f"fieldset[data-position='{position}'] input:checked")).to_have_count(1)
+        # Generous timeout: on a loaded CI machine the restored page can take a few seconds.
+        expect(page.locator(f"fieldset[data-position='{position}'] input:checked")).to_have_count(1, timeout=15_000)
     _wait_saved(page, attempt, 3)
     timer_after = _seconds(page.locator("[data-timer]").inner_text())
     assert 0 <= timer_before - timer_after <= 5
