@@ -31,6 +31,22 @@ from .services import fairplay, taking
 from .services.taking import AttemptRefused
 
 SESSION_KEY = "contest:{pk}"
+# Keys of the attempts this browser started. A registration can be recovered from another phone with the same
+# name, date of birth and phone number, which others may know: an attempt in progress is resumed only by the
+# browser that started it (or by the member logged in), never handed to whoever recovers the registration.
+ATTEMPTS_KEY = "contest_attempts"
+
+
+def _may_resume(request, participant: Participant, attempt: Attempt) -> bool:
+    if request.user.is_authenticated and participant.user_id == request.user.pk:
+        return True
+    return attempt.key in request.session.get(ATTEMPTS_KEY, [])
+
+
+def _remember(request, attempt: Attempt) -> None:
+    keys = request.session.get(ATTEMPTS_KEY, [])
+    if attempt.key not in keys:
+        request.session[ATTEMPTS_KEY] = [*keys[-19:], attempt.key]
 
 
 def _ip(request) -> str | None:
@@ -68,6 +84,8 @@ def contest_public(request, pk):
         if participant is not None and r.state == "open":
             r.left = taking.attempts_left(r, participant)
             r.current = taking.open_attempt(r, participant)
+            if r.current is not None and not _may_resume(request, participant, r.current):
+                r.current, r.elsewhere = None, True
     context = {
         "contest": contest,
         "rounds": rounds,
@@ -146,6 +164,18 @@ def start(request, pk):
     participant = current_participant(request, round_.contest)
     if participant is None:
         return redirect("contests:contest_public", round_.contest_id)
+    current = taking.open_attempt(round_, participant)
+    if (
+        current is not None
+        and timezone.now() <= current.deadline + taking.GRACE
+        and not _may_resume(request, participant, current)
+    ):
+        message = _(
+            "Your attempt is in progress on another device: go on there, or wait until its time is up to start "
+            "a new one."
+        )
+        context = {"message": message, "contest": round_.contest}
+        return render(request, "contests/refused.html", context, status=409)
     try:
         fairplay.throttle("start", _ip(request) or "-")
         attempt = taking.start_attempt(round_, participant, ip=_ip(request))
@@ -153,6 +183,7 @@ def start(request, pk):
         return _too_many(request, exc)
     except AttemptRefused as exc:
         return render(request, "contests/refused.html", {"message": " ".join(exc.messages), "contest": round_.contest})
+    _remember(request, attempt)
     return redirect("contests:attempt", attempt.key)
 
 

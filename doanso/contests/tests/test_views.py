@@ -239,3 +239,23 @@ def test_round_form_refuses_numbers_the_database_cannot_hold(field, value):
     form = RoundForm(data)
     assert not form.is_valid()
     assert field in form.errors
+
+
+def test_recovering_a_registration_elsewhere_does_not_hand_over_the_attempt_in_progress(contest, round_):
+    from django.test import Client
+
+    phone, other = Client(), Client()
+    register_via_page(phone, contest)
+    attempt_url = phone.post(reverse("contests:start", args=[round_.pk])).url
+    attempt = Attempt.objects.get()
+    # Someone who knows the name, date of birth and phone number registers again from another browser: they
+    # get the registration back, but not the attempt that the first browser is taking.
+    assert register_via_page(other, contest).status_code == 302
+    page = other.get(reverse("contests:contest_public", args=[contest.pk]), headers={"accept-language": "en"})
+    assert attempt.key not in page.content.decode()
+    assert "in progress on another device" in page.content.decode()
+    refused = other.post(reverse("contests:start", args=[round_.pk]), headers={"accept-language": "en"})
+    assert refused.status_code == 409 and "in progress on another device" in refused.content.decode()
+    assert Attempt.objects.count() == 1
+    # The first browser resumes it as before.
+    assert phone.post(reverse("contests:start", args=[round_.pk])).url == attempt_url
