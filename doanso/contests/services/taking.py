@@ -86,7 +86,7 @@ def register_participant(
     full_name = nfc(full_name)
     if len(full_name.split()) < 2:
         errors["full_name"] = _("Write your full name (family name and given name).")
-    elif len(full_name) > Participant._meta.get_field("full_name").max_length:
+    elif len(full_name) > (Participant._meta.get_field("full_name").max_length or 0):
         errors["full_name"] = _("The name is too long.")
     if occupation and occupation not in Occupation.values:
         errors["occupation"] = _("Choose the occupation from the list.")
