@@ -32,7 +32,7 @@ class OTPTokenForm(forms.Form):
 
     def clean_token(self):
         token = self.cleaned_data["token"].strip()
-        if not token.isdigit():
+        if not (token.isascii() and token.isdigit()):
             raise forms.ValidationError(_("The code has 6 digits."))
         return token
 

@@ -281,9 +281,9 @@ def _root(request, contest) -> Unit:
 def participation(request, pk):
     contest = get_contest(request, pk)
     root = _root(request, contest)
-    round_ = (
-        contest.rounds.filter(pk=request.GET.get("round")).first() if request.GET.get("round", "").isdigit() else None
-    )
+    asked = request.GET.get("round", "")
+    valid = asked.isascii() and asked.isdigit() and len(asked) < 10
+    round_ = contest.rounds.filter(pk=asked).first() if valid else None
     rows = selectors.participation(contest, root, round_)
     ranking = selectors.unit_ranking(contest, root, round_) if len(rows) > 1 else []
     quota_form = QuotaForm(contest=contest)

@@ -904,7 +904,7 @@ def _is_numbering_row(cells) -> bool:
         if _is_blank(cell):
             continue
         text = _cell_text(cell).strip("() ")
-        if not text.isdigit():
+        if not (text.isascii() and text.isdigit()):  # "²" is a digit to isdigit(), not to int()
             return False
         numbers.append(int(text))
     return len(numbers) >= 3 and numbers == sorted(numbers) and len(set(numbers)) == len(numbers)
@@ -1374,7 +1374,7 @@ def parse_schooling(value) -> str:
     text = _text(value).replace(" ", "")
     if (m := re.fullmatch(r"(\d{1,2})/(10|12)", text)) and 1 <= int(m.group(1)) <= int(m.group(2)):
         return f"{int(m.group(1))}/{m.group(2)}"
-    if text.isdigit() and 1 <= int(text) <= 12:
+    if text.isascii() and text.isdigit() and 1 <= int(text) <= 12:
         return f"{int(text)}/12"
     raise Bad(_("“{value}” is not a schooling level such as 12/12.").format(value=shown(value)))
 

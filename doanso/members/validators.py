@@ -37,7 +37,7 @@ def citizen_id_errors(citizen_id: str, date_of_birth: datetime.date | None, sex:
     """
     if not citizen_id:
         return []
-    if not citizen_id.isdigit() or len(citizen_id) != 12:
+    if not (citizen_id.isascii() and citizen_id.isdigit()) or len(citizen_id) != 12:
         return [_("A citizen ID has exactly 12 digits.")]
     errors = []
     if int(citizen_id[:3]) not in CITIZEN_ID_PROVINCES:

@@ -336,7 +336,7 @@ def _as_code(value: str | int | None) -> int | None:
     if isinstance(value, int):
         return value
     value = (value or "").strip()
-    return int(value) if value.isdigit() else None
+    return int(value) if value.isascii() and value.isdigit() else None
 
 
 class _LegacyIndex:
