@@ -20,19 +20,22 @@ from .permissions import VIEW_CONTESTS
 from .tasks import export_ranking
 from .views import get_round
 
-_SIGNER = signing.Signer(salt="doanso.contests.certificate")
+
+def _signer() -> signing.Signer:
+    # Made when used, not at import: reading SECRET_KEY at import broke `makemigrations`/`check` without one.
+    return signing.Signer(salt="doanso.contests.certificate")
 
 
 def certificate_token(result: RoundResult) -> str:
     # The attempt, not the position: ranking again after a disqualification moves positions, and a printed code
     # must keep naming its winner (or stop being valid), never vouch for whoever holds that place now.
-    return _SIGNER.sign(f"{signing.b62_encode(result.round_id)}.{signing.b62_encode(result.attempt_id)}")
+    return _signer().sign(f"{signing.b62_encode(result.round_id)}.{signing.b62_encode(result.attempt_id)}")
 
 
 def result_for_token(token: str) -> RoundResult | None:
     """The prize-winning result the token names, or None (forged, or the attempt no longer wins a prize)."""
     try:
-        round_key, _dot, attempt_key = _SIGNER.unsign(token).partition(".")
+        round_key, _dot, attempt_key = _signer().unsign(token).partition(".")
         round_id, attempt_id = signing.b62_decode(round_key), signing.b62_decode(attempt_key)
     except (signing.BadSignature, ValueError):
         return None
