@@ -316,7 +316,9 @@ def main():
         made = time.perf_counter()
         if not big.exists():
             write_our_layout(big, ROWS)
+        if not small.exists():
             write_our_layout(small, SMALL, first=200_000)  # other people than the 100,000
+        if not theirs.exists():
             write_import_export_layout(theirs, SMALL, unit_ids)
         print(
             f"files ready in {time.perf_counter() - made:.1f} s ({big.stat().st_size / 1e6:.1f} MB for {ROWS:,} rows)"

@@ -1764,15 +1764,22 @@ def _label(key: str) -> str:
 
 
 class PlanSink:
-    """Where :func:`build_plan` hands the creates as it decides them, a chunk at a time (the streamed import
-    writes them while the next rows are checked). ``pause`` returns once the sink no longer uses the database
-    connection: build_plan calls it before each of its own queries."""
+    """Where :func:`build_plan` runs its registry lookups and hands the creates as it decides them, a chunk at a
+    time. The streamed import (``services.imports.PgStream``) runs both in a thread of its own, in order, so
+    that the database looks up and writes one chunk while Python checks the next; this one runs the lookups at
+    once and keeps the creates in the plan only."""
 
-    def pause(self) -> None:
-        raise NotImplementedError
+    def look_up(self, lookup: Lookup) -> Callable[[], None]:
+        """Have ``lookup`` run, after what was handed before; returns what waits until it has run."""
+        with connection.cursor() as cursor:
+            lookup.run(cursor)
+        return lambda: None
 
     def write(self, creates: list[PlannedRow], decider: Decider) -> None:
-        raise NotImplementedError
+        pass
+
+    def finish(self) -> None:
+        """Returns once everything handed over is done."""
 
 
 def chunk_size(rows: int) -> int:
@@ -1837,7 +1844,9 @@ def build_plan(
     # it for each distinct raw value (blank ones included); strings key by themselves, other values with their
     # type, so that True, 1 and 1.0 differ.
     decider = Decider(plan, by_field, units, options)
+    sink = sink or PlanSink()
     checked: list[_Row] = []
+    pending: tuple | None = None  # the chunk checked last, its lookup, and what waits for the lookup
     for done, (number, cells) in enumerate(data_rows, start=1):
         row = _Row(number, cells)
         values = row.values
@@ -1869,20 +1878,29 @@ def build_plan(
         _check_row(row, by_field, units, divisions, age_checked)
         checked.append(row)
         if done % chunk == 0 or done == total:
-            if sink is not None:
-                sink.pause()
-            creates = decider.feed(checked)
+            # Each chunk's lookup is handed to the sink as soon as it is checked; the chunk is decided (and its
+            # creates handed over) after the next chunk is checked, by when the lookup has run alongside.
+            candidates = decider.group(checked)
+            lookup = Lookup(candidates, units.target)
+            waiting = sink.look_up(lookup)
+            if pending is not None:
+                _decide(decider, sink, *pending)
+            pending = (checked, lookup, waiting)
             checked = []
             if progress is not None:
                 progress(done, total)
-            if sink is not None:
-                sink.write(creates, decider)
-    if sink is not None:
-        sink.pause()
+    if pending is not None:
+        _decide(decider, sink, *pending)
+    sink.finish()
     decider.finish()
     if progress is not None:
         progress(total, total)
     return plan
+
+
+def _decide(decider: Decider, sink: PlanSink, rows: list[_Row], lookup: Lookup, waiting: Callable[[], None]) -> None:
+    waiting()
+    sink.write(decider.decide(rows, lookup.found(decider.created_ids)), decider)
 
 
 class _Marker:
@@ -2101,7 +2119,13 @@ class Decider:
         return keys
 
     def feed(self, rows: list[_Row]) -> list[PlannedRow]:
-        """Decide ``rows`` (the next ones of the file); returns the creates among them."""
+        """Decide ``rows`` (the next ones of the file) at once; returns the creates among them."""
+        candidates = self.group(rows)
+        return self.decide(rows, _existing_members(candidates, self.units.target, ignore=self.created_ids))
+
+    def group(self, rows: list[_Row]) -> list[_Row]:
+        """Take ``rows`` (the next ones of the file) into the groups of repeated people, withdrawing what they
+        repeat; returns the rows that need a registry lookup before :meth:`decide`."""
         self.rows += rows
         for row in rows:
             for kind, key in self._keys(row.values):
@@ -2112,10 +2136,15 @@ class Decider:
                         if member.number not in self.duplicated:
                             self.duplicated.add(member.number)
                             self._withdraw(member)
-        candidates = [row for row in rows if not row.errors and row.number not in self.duplicated]
-        existing = _existing_members(candidates, self.units.target, ignore=self.created_ids)
+        return [row for row in rows if not row.errors and row.number not in self.duplicated]
+
+    def decide(self, rows: list[_Row], existing: dict) -> list[PlannedRow]:
+        """Decide ``rows``, grouped earlier, with ``existing`` (what their lookup found); a row that a later
+        chunk has repeated meanwhile is left undecided. Returns the creates."""
         creates = []
-        for row in candidates:
+        for row in rows:
+            if row.errors or row.number in self.duplicated:
+                continue
             mark = len(row.errors)
             outcome, planned = self._decide(row, existing)
             self.decided[row.number] = (outcome, planned, mark)
@@ -2257,36 +2286,65 @@ def _among(field_name: str, values: list[str]) -> Q:
     return Q(**{f"{field_name}__in": values})
 
 
-def _existing_members(rows: list[_Row], target, chunk: int = 500, ignore: Collection[int] = ()) -> dict:
-    """Members the rows may be: by citizen ID (anywhere), by card number (anywhere) and, for rows without a
-    citizen ID, by name and date of birth in the target's subtree; except those in ``ignore``. A few queries per
-    2,000 rows."""
-    fields = ("id", "status", "unit_id", "unit__path", "unit__name", *(f for f in WRITE_FIELDS if f != "unit_id"))
-    cids = [r.values["citizen_id"] for r in rows if r.values.get("citizen_id")]
-    cards = [r.values["card_number"] for r in rows if r.values.get("card_number")]
-    people = {(_search_key(r.values), r.values.get("date_of_birth")) for r in rows if not r.values.get("citizen_id")}
-    found: dict = {"cid": {}, "card": {}, "person": defaultdict(list)}
-    if connection.vendor == "postgresql":
-        # One array parameter instead of 2,000 placeholders: psycopg spends longer splitting such a query than
-        # PostgreSQL spends running it.
-        chunk = 50_000
-    for start in range(0, len(cids), chunk):
-        for m in Member.objects.filter(_among("citizen_id", cids[start : start + chunk])).values(*fields):
-            if m["id"] not in ignore:
+class Lookup:
+    """The registry lookups of one chunk of rows: members the rows may be, by citizen ID (anywhere), by card
+    number (anywhere) and, for rows without a citizen ID, by name and date of birth in the target's subtree. The
+    queries are made here, in the thread that checks; :meth:`run` may run them elsewhere (the streamed import's
+    writing thread, on the same connection) with any DB-API cursor; :meth:`found` reads the result."""
+
+    FIELDS = ("id", "status", "unit_id", "unit__path", "unit__name", *(f for f in WRITE_FIELDS if f != "unit_id"))
+
+    def __init__(self, rows: list[_Row], target, chunk: int = 500):
+        cids = [r.values["citizen_id"] for r in rows if r.values.get("citizen_id")]
+        cards = [r.values["card_number"] for r in rows if r.values.get("card_number")]
+        self.people = {
+            (_search_key(r.values), r.values.get("date_of_birth")) for r in rows if not r.values.get("citizen_id")
+        }
+        names = sorted({name for name, _dob in self.people})
+        if connection.vendor == "postgresql":
+            # One array parameter instead of 2,000 placeholders: psycopg spends longer splitting such a query than
+            # PostgreSQL spends running it.
+            chunk = 50_000
+        members = Member.objects.order_by()
+        self.queries: list[tuple[str, tuple[str, ...], Any]] = []
+        for start in range(0, len(cids), chunk):
+            qs = members.filter(_among("citizen_id", cids[start : start + chunk]))
+            self.queries.append(("cid", self.FIELDS, qs.values(*self.FIELDS)))
+        for start in range(0, len(cards), chunk):
+            qs = members.filter(_among("card_number", cards[start : start + chunk]))
+            self.queries.append(("card", ("card_number", "id"), qs.values("card_number", "id")))
+        for start in range(0, len(names), chunk):
+            qs = members.filter(_among("search_name", names[start : start + chunk]), unit__path__startswith=target.path)
+            self.queries.append(("person", (*self.FIELDS, "search_name"), qs.values(*self.FIELDS, "search_name")))
+        self.compiled = [(kind, fields, qs.query.sql_with_params()) for kind, fields, qs in self.queries]
+        self.rows: list[tuple[str, dict]] = []
+
+    def run(self, cursor) -> None:
+        for kind, fields, (sql, params) in self.compiled:
+            cursor.execute(sql, params)
+            self.rows += [(kind, dict(zip(fields, row, strict=True))) for row in cursor.fetchall()]
+
+    def found(self, ignore: Collection[int] = ()) -> dict:
+        """What :meth:`run` found, except the members in ``ignore`` (those this import created)."""
+        found: dict = {"cid": {}, "card": {}, "person": defaultdict(list)}
+        for kind, m in self.rows:
+            if m["id"] in ignore:
+                continue
+            if kind == "cid":
                 found["cid"][m["citizen_id"]] = m
-    for start in range(0, len(cards), chunk):
-        part = cards[start : start + chunk]
-        for card, pk in Member.objects.filter(_among("card_number", part)).values_list("card_number", "id"):
-            if pk not in ignore:
-                found["card"][card] = pk
-    names = sorted({name for name, _dob in people})
-    for start in range(0, len(names), chunk):
-        among = _among("search_name", names[start : start + chunk])
-        qs = Member.objects.filter(among, unit__path__startswith=target.path)
-        for m in qs.values(*fields, "search_name"):
-            if (m["search_name"], m["date_of_birth"]) in people and m["id"] not in ignore:
+            elif kind == "card":
+                found["card"][m["card_number"]] = m["id"]
+            elif (m["search_name"], m["date_of_birth"]) in self.people:
                 found["person"][(m["search_name"], m["date_of_birth"])].append(m)
-    return found
+        return found
+
+
+def _existing_members(rows: list[_Row], target, chunk: int = 500, ignore: Collection[int] = ()) -> dict:
+    """:class:`Lookup` run at once on the default connection."""
+    lookup = Lookup(rows, target, chunk)
+    with connection.cursor() as cursor:
+        lookup.run(cursor)
+    return lookup.found(ignore)
 
 
 # --- Running an import ------------------------------------------------------------------------------------------

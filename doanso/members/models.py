@@ -1,5 +1,7 @@
 """The member registry: the record, its timeline, and the lifecycle records that services write."""
 
+import re
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -94,7 +96,7 @@ class Member(models.Model):
     sex = models.CharField(_("sex"), max_length=6, choices=Sex.choices)
     ethnicity = models.CharField(_("ethnicity"), max_length=40, blank=True)
     religion = models.CharField(_("religion"), max_length=60, blank=True)
-    citizen_id = models.CharField(_("citizen ID"), max_length=12, null=True, blank=True, unique=True)
+    citizen_id = models.CharField(_("citizen ID"), max_length=12, null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     hometown = models.ForeignKey(
@@ -104,6 +106,10 @@ class Member(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        # Reference data that nothing deletes while members point at it (decision 0012): no index and no
+        # database-level check, each of which costs every imported row.
+        db_index=False,
+        db_constraint=False,
     )
     hometown_address = models.CharField(_("hometown address"), max_length=255, blank=True)
     residence = models.ForeignKey(
@@ -113,6 +119,10 @@ class Member(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        # Reference data that nothing deletes while members point at it (decision 0012): no index and no
+        # database-level check, each of which costs every imported row.
+        db_index=False,
+        db_constraint=False,
     )
     residence_address = models.CharField(_("street address"), max_length=255, blank=True)
     occupation = models.CharField(_("occupation"), max_length=16, choices=Occupation.choices, blank=True)
@@ -127,12 +137,15 @@ class Member(models.Model):
     it_skill = models.CharField(_("IT skill"), max_length=100, blank=True)
     joined_on = models.DateField(_("joined the union on"), null=True, blank=True)
     admitted_at = models.CharField(_("admitted at"), max_length=255, blank=True)
-    card_number = models.CharField(_("card number"), max_length=20, null=True, blank=True, unique=True)
+    card_number = models.CharField(_("card number"), max_length=20, null=True, blank=True)
     party_joined_on = models.DateField(_("joined the Party on"), null=True, blank=True)
     photo = models.ImageField(_("photo"), upload_to="members/photos/", storage=private_storage, blank=True)
     notes = models.TextField(_("notes"), blank=True)
     # The unit whose branch holds the member's file.
-    unit = models.ForeignKey("org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="members")
+    # No index of its own: members_unit_status (unit, status) serves every lookup by unit (decision 0012).
+    unit = models.ForeignKey(
+        "org.Unit", verbose_name=_("unit"), on_delete=models.PROTECT, related_name="members", db_index=False
+    )
     status = models.CharField(_("status"), max_length=16, choices=MemberStatus.choices, default=MemberStatus.ACTIVE)
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,
@@ -167,6 +180,10 @@ class Member(models.Model):
             models.Index(fields=["search_name"], name="members_search_name"),
         ]
         constraints = [
+            # Unique constraints rather than unique=True, which on PostgreSQL adds a second (LIKE) index that no
+            # query uses and every import pays for (decision 0012).
+            models.UniqueConstraint(fields=["citizen_id"], name="member_unique_citizen_id"),
+            models.UniqueConstraint(fields=["card_number"], name="member_unique_card_number"),
             models.CheckConstraint(
                 condition=Q(citizen_id__isnull=True) | Q(citizen_id__regex=r"^[0-9]{12}$"),
                 name="member_citizen_id_12_digits",
@@ -181,22 +198,32 @@ class Member(models.Model):
         return " ".join(p for p in (self.family_name, self.middle_name, self.given_name) if p)
 
     def refresh_search(self) -> None:
-        self.search_name = fold(f"{self.given_name} {self.middle_name} {self.family_name}")
-        self.sort_name = "000".join(vn_sort_key(part) for part in (self.given_name, self.middle_name, self.family_name))
-        digits = "".join(ch for ch in (self.phone or "") if ch.isdigit())
-        local = "0" + digits[2:] if digits.startswith("84") else digits
-        # A leading space lets a short word match at the start of a word (" an" finds "An", "Anh"): the
-        # trigram index serves that, while a two-letter substring anywhere could not use it.
-        self.search_text = " " + " ".join(
-            p
-            for p in (
-                fold(f"{self.family_name} {self.middle_name} {self.given_name} {self.other_names}"),
-                self.citizen_id or "",
-                local,
-                self.card_number or "",
-            )
-            if p
+        self.search_name, self.sort_name, names = name_search(
+            self.family_name, self.middle_name, self.given_name, self.other_names
         )
+        self.search_text = search_text(names, self.citizen_id, self.phone, self.card_number)
+
+
+# The search columns in two halves, so that an import of 100,000 rows computes the costly name half (the
+# Vietnamese sort key) once per distinct name and only the cheap identifier half per row.
+def name_search(family: str, middle: str, given: str, other: str) -> tuple[str, str, str]:
+    """(search_name, sort_name, the folded names that start search_text)."""
+    return (
+        fold(f"{given} {middle} {family}"),
+        "000".join(vn_sort_key(part) for part in (given, middle, family)),
+        fold(f"{family} {middle} {given} {other}"),
+    )
+
+
+_NOT_DIGITS = re.compile(r"\D")
+
+
+def search_text(names: str, citizen_id: str | None, phone: str | None, card_number: str | None) -> str:
+    digits = _NOT_DIGITS.sub("", phone) if phone else ""
+    local = "0" + digits[2:] if digits.startswith("84") else digits
+    # A leading space lets a short word match at the start of a word (" an" finds "An", "Anh"): the
+    # trigram index serves that, while a two-letter substring anywhere could not use it.
+    return " " + " ".join([p for p in (names, citizen_id, local, card_number) if p])
 
 
 class MemberEvent(models.Model):

@@ -38,7 +38,7 @@ from ..importing import (
     build_plan,
     paused_gc,
 )
-from ..models import Member, MemberEvent, MemberStatus
+from ..models import Member, MemberEvent, MemberStatus, name_search, search_text
 
 BATCH = 5000
 
@@ -50,121 +50,24 @@ class ImportRefused(Exception):
     plan: ImportPlan | None = None
 
 
-class _SearchProxy:
-    """What ``Member.refresh_search`` reads and writes, without building a model instance per row (that alone
-    would cost more than the whole COPY). The model's own method fills it, so the rule stays in one place, and
-    whatever columns it fills (search_name, sort_name, search_text…) are written. A field the row does not
-    give reads as empty, like a new record's."""
-
-    def __init__(self, values: dict):
-        self.__dict__.update(values)
-
-    def __getattr__(self, name: str):
-        if name.startswith("__"):
-            raise AttributeError(name)
-        return ""
-
-
-def _derived_fields() -> tuple[str, ...]:
-    # The columns refresh_search fills, found by running it once on an empty record.
-    proxy = _SearchProxy(dict.fromkeys(WRITE_FIELDS, ""))
-    Member.refresh_search(proxy)  # type: ignore[arg-type]
-    concrete = {f.attname for f in Member._meta.concrete_fields}
-    return tuple(sorted(name for name in proxy.__dict__ if name not in WRITE_FIELDS and name in concrete))
-
-
-SEARCH_FIELDS = _derived_fields()
-
-
-def _direct(values: dict) -> tuple:
-    proxy = _SearchProxy(values)
-    Member.refresh_search(proxy)  # type: ignore[arg-type]
-    return tuple(getattr(proxy, name) for name in SEARCH_FIELDS)
-
-
-_NAME_PARTS = ("family_name", "middle_name", "given_name", "other_names")
-_PROBES: list[dict] = [
-    {
-        "family_name": "Nguyễn",
-        "middle_name": "Văn",
-        "given_name": "An",
-        "other_names": "Tí",
-        "citizen_id": "048203001234",
-        "phone": "+84905123456",
-        "card_number": "DV1",
-    },
-    {"family_name": "Lê", "middle_name": "", "given_name": "Hà", "other_names": "", "citizen_id": None, "phone": ""},
-]
-
-
-class _Recorder(_SearchProxy):
-    """A proxy that notes which fields ``refresh_search`` reads."""
-
-    reads: set[str] = set()
-
-    def __getattribute__(self, name: str):
-        if not name.startswith("__"):
-            _Recorder.reads.add(name)
-        return super().__getattribute__(name)
-
-
-def _fields_read() -> frozenset[str]:
-    for values in (*_PROBES, {}):
-        Member.refresh_search(_Recorder(values))  # type: ignore[arg-type]
-    return frozenset(_Recorder.reads & set(WRITE_FIELDS))
-
-
-# The fields other than the name parts that the search columns depend on (citizen ID, phone, card number…).
-_ID_FIELDS = tuple(sorted(_fields_read() - set(_NAME_PARTS)))
+# The columns that Member.refresh_search fills, in the order SearchColumns gives them.
+SEARCH_FIELDS = ("search_name", "sort_name", "search_text")
 
 
 class SearchColumns:
-    """``Member.refresh_search`` for many rows, fast.
-
-    Its Vietnamese sort key costs ~30 µs a name, about as much as the whole COPY of a row, and names repeat:
-    the columns are computed from the name parts once per distinct name, and from the IDs (citizen ID, phone,
-    card) per row; each column is then either the name part's value or the two joined by a space (after the
-    leading space the column may start with). Which one
-    is learnt by comparing with refresh_search on sample records; if neither rule reproduces it (the model
-    changed), every row goes through refresh_search whole.
-    """
+    """``Member.refresh_search`` for many rows, fast: its Vietnamese sort key costs ~30 µs a name, about as much
+    as the whole COPY of a row, and names repeat, so the name half is computed once per distinct name."""
 
     def __init__(self):
-        self.names: dict[tuple, tuple] = {}
-        self.rules = self._learn()
+        self.names: dict[tuple, tuple[str, str, str]] = {}
 
-    def _split(self, values: dict) -> tuple[tuple, tuple]:
-        key = tuple(values.get(k) or "" for k in _NAME_PARTS)
-        by_name = self.names.get(key)
-        if by_name is None:
-            by_name = self.names[key] = _direct(dict(zip(_NAME_PARTS, key, strict=True)))
-        return by_name, _direct({k: values.get(k) for k in _ID_FIELDS})
-
-    def _learn(self) -> tuple[str, ...] | None:
-        rules = []
-        for index in range(len(SEARCH_FIELDS)):
-            for rule in ("name", "join"):
-                if all(self._apply(rule, *self._split(p), index) == _direct(p)[index] for p in _PROBES):
-                    rules.append(rule)
-                    break
-            else:
-                return None
-        return tuple(rules)
-
-    @staticmethod
-    def _apply(rule: str, by_name: tuple, by_ids: tuple, index: int):
-        if rule == "name":
-            return by_name[index]
-        # The two parts joined by a space, keeping the leading space the column may start with.
-        named, ids = by_name[index], by_ids[index]
-        lead = named[: len(named) - len(named.lstrip())]
-        return lead + " ".join(p for p in (named.strip(), ids.strip()) if p)
-
-    def __call__(self, values: dict) -> tuple:
-        if self.rules is None:
-            return _direct(values)
-        by_name, by_ids = self._split(values)
-        return tuple(self._apply(rule, by_name, by_ids, i) for i, rule in enumerate(self.rules))
+    def __call__(self, values: dict) -> tuple[str, str, str]:
+        get = values.get
+        key = (get("family_name") or "", get("middle_name") or "", get("given_name") or "", get("other_names") or "")
+        named = self.names.get(key)
+        if named is None:
+            named = self.names[key] = name_search(*key)
+        return named[0], named[1], search_text(named[2], get("citizen_id"), get("phone"), get("card_number"))
 
 
 def _check_allowed(actor, unit) -> None:
@@ -320,16 +223,16 @@ def import_member_sheet(
 
 
 class PgStream(PlanSink):
-    """Writes the creates that :func:`build_plan` hands over, chunk by chunk, in a thread of its own on the same
-    PostgreSQL connection and transaction. build_plan calls :meth:`pause` before each of its queries, so the
-    connection is never used by both threads at once."""
+    """Runs the registry lookups that :func:`build_plan` hands over and writes the creates it decides, in a
+    thread of its own, in the order handed, on the same PostgreSQL connection and transaction. The main thread
+    never uses the connection until :meth:`finish` returns, so it goes on checking rows while PostgreSQL works."""
 
     def __init__(self, now, actor_id, unit, *, filename: str, only_valid: bool):
         self.now, self.actor_id, self.unit, self.only_valid = now, actor_id, unit, only_valid
         self.filename = filename
         self.today = timezone.localdate()
         self.raw: Any = None  # psycopg's connection under Django's
-        self.pending: Future | None = None
+        self.pending: list[Future] = []
         self.decider: Decider | None = None
         self.search = SearchColumns()
         self.stopped = False
@@ -342,14 +245,26 @@ class PgStream(PlanSink):
 
     def __exit__(self, *exc_info):
         try:
-            self.pause()
+            self.finish()
         finally:
             self.executor.shutdown(wait=True)
 
-    def pause(self) -> None:
-        if self.pending is not None:
-            pending, self.pending = self.pending, None
-            pending.result()  # re-raises what went wrong in the thread
+    def _submit(self, fn, *args) -> Future:
+        self.pending = [f for f in self.pending if not f.done()] + [self.executor.submit(fn, *args)]
+        return self.pending[-1]
+
+    def finish(self) -> None:
+        pending, self.pending = self.pending, []
+        for future in pending:
+            future.result()  # re-raises what went wrong in the thread
+
+    def look_up(self, lookup) -> Callable[[], None]:
+        future = self._submit(self._look_up, lookup)
+        return future.result
+
+    def _look_up(self, lookup) -> None:
+        with self.raw.cursor() as cursor:
+            lookup.run(cursor)
 
     def write(self, creates: list[PlannedRow], decider: Decider) -> None:
         self.decider = decider
@@ -357,23 +272,23 @@ class PgStream(PlanSink):
         self.stopped = self.stopped or (decider.has_errors and not self.only_valid)
         if self.stopped or not creates:
             return
-        with connection.cursor() as cursor:
-            ids = _next_member_ids(cursor, len(creates))
-        for planned, member_id in zip(creates, ids, strict=True):
-            planned.member_id = member_id
-        decider.created_ids.update(ids)
-        # The COPY text is made here: the thread only sends it and waits for PostgreSQL, without the GIL, so the
-        # two threads never take turns at Python work.
-        text = "".join([_copy_line(t) + "\n" for t in _member_tuples(creates, ids, self.now, self.search)])
-        events = _import_events_query(self, creates, ids, self.today, self.now, self.actor_id, self.unit)
-        self.pending = self.executor.submit(self._write, _members_copy_sql(), text, events)
+        # The COPY text is made here, but for the ids, which the thread takes from the sequence: the thread only
+        # sends it and waits for PostgreSQL, without the GIL, so the two threads never take turns at Python work.
+        lines = [_copy_line(t) for t in _member_tuples(creates, self.now, self.search)]
+        self._submit(self._write, creates, lines, decider)
 
-    def _write(self, copy_sql: str, text: str, events: tuple[str, list]) -> None:
+    def _write(self, creates: list[PlannedRow], lines: list[str], decider: Decider) -> None:
         # psycopg only (Django's connection object belongs to the main thread).
         with self.raw.cursor() as cursor:
-            with cursor.copy(copy_sql) as copy:
+            ids = _next_member_ids(cursor, len(creates))
+            for planned, member_id in zip(creates, ids, strict=True):
+                planned.member_id = member_id
+            # Before the COPY: the lookups that run after it must not take these members for registered ones.
+            decider.created_ids.update(ids)
+            text = "".join([f"{member_id}\t{line}\n" for member_id, line in zip(ids, lines, strict=True)])
+            with cursor.copy(_members_copy_sql()) as copy:
                 copy.write(text)
-            cursor.execute(*events)
+            cursor.execute(*_import_events_query(self, creates, ids, self.today, self.now, self.actor_id, self.unit))
 
     def delete_withdrawn(self) -> None:
         """Members written for rows that a later row showed to be duplicates (with their timeline entries)."""
@@ -510,16 +425,16 @@ def _members_copy_sql() -> str:
     return f"COPY {table} ({columns}) FROM STDIN"
 
 
-def _member_tuples(rows: list[PlannedRow], ids: list[int], now, search: SearchColumns, advance=None):
-    """The COPY values of new members, in ``_INSERT_COLUMNS`` order after the id."""
+def _member_tuples(rows: list[PlannedRow], now, search: SearchColumns, advance=None):
+    """The COPY values of new members, in ``_INSERT_COLUMNS`` order (the id, first, is not among them)."""
     # PlannedRow.full_values, as one dict merge: the defaults, then what the row gives.
     defaults = {name: DEFAULTS.get(name, "") for name in WRITE_FIELDS}
     written = itemgetter(*WRITE_FIELDS)
     # The same for every row: formatted once for COPY (status, is_sample, photo, created_at, updated_at).
     tail = tuple(_copy_value(v) for v in (MemberStatus.ACTIVE, False, "", now, now))
-    for count, (member_id, row) in enumerate(zip(ids, rows, strict=True), start=1):
+    for count, row in enumerate(rows, start=1):
         values = {**defaults, **row.values}
-        yield (member_id, *written(values), *search(values), *tail)
+        yield (*written(values), *search(values), *tail)
         if advance is not None and count % BATCH == 0:
             advance(BATCH)
     if advance is not None:
@@ -531,7 +446,8 @@ def _pg_insert_members(rows: list[PlannedRow], now, advance) -> list[int]:
         return []
     with connection.cursor() as cursor:
         ids = _next_member_ids(cursor, len(rows))
-        _copy(cursor.cursor, _members_copy_sql(), _member_tuples(rows, ids, now, SearchColumns(), advance))
+        tuples = _member_tuples(rows, now, SearchColumns(), advance)
+        _copy(cursor.cursor, _members_copy_sql(), ((member_id, *t) for member_id, t in zip(ids, tuples, strict=True)))
     return ids
 
 

@@ -307,23 +307,39 @@ def test_the_import_needs_the_right_at_the_unit(world, tmp_path):
     assert Member.objects.count() == 0
 
 
-def test_search_columns_follow_the_model_rule():
-    search = SearchColumns()
-    assert search.rules is not None
-    values = {
-        "family_name": "Đặng",
-        "middle_name": "Thị Kim",
-        "given_name": "Ánh",
-        "other_names": "",
-        "citizen_id": "048303000001",
-        "phone": "",
-        "card_number": "DV9",
-    }
-    member = Member(**values)
-    member.refresh_search()
+@pytest.mark.parametrize(
+    "values",
+    [
+        {
+            "family_name": "Đặng",
+            "middle_name": "Thị Kim",
+            "given_name": "Ánh",
+            "citizen_id": "048303000001",
+            "card_number": "DV9",
+        },
+        {
+            "family_name": "Nguyễn",
+            "middle_name": "Văn",
+            "given_name": "An",
+            "other_names": "Tí",
+            "citizen_id": None,
+            "phone": "+84905123456",
+            "card_number": None,
+        },
+        {"family_name": "Lê", "middle_name": "", "given_name": "Hà", "phone": "0905 123 456"},
+        {"family_name": "Alăng", "given_name": "Bơ", "phone": "", "citizen_id": ""},
+    ],
+)
+def test_search_columns_follow_the_model_rule(values):
     from doanso.members.services.imports import SEARCH_FIELDS
 
-    assert search(values) == tuple(getattr(member, f) for f in SEARCH_FIELDS)
+    search = SearchColumns()
+    member = Member(**values)
+    member.refresh_search()
+    expected = tuple(getattr(member, f) for f in SEARCH_FIELDS)
+    assert search(values) == expected
+    assert search(dict(values)) == expected  # from the cache of names
+    assert all(expected)
 
 
 def test_saving_a_column_mapping_is_audited(world):

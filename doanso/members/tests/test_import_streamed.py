@@ -102,7 +102,7 @@ def test_a_member_registered_meanwhile_refuses_the_whole_import(world, tmp_path,
     # As if the member had been registered between the lookup and the write: the database's unique citizen ID
     # stops the write, in the writing thread on PostgreSQL, and everything is rolled back.
     MemberFactory(unit=world.B1, citizen_id="048303000005")
-    monkeypatch.setattr(importing, "_existing_members", lambda *args, **kwargs: {"cid": {}, "card": {}, "person": {}})
+    monkeypatch.setattr(importing.Lookup, "found", lambda *args, **kwargs: {"cid": {}, "card": {}, "person": {}})
     before = snapshot()
     with pytest.raises(ImportRefused) as info:
         stream(world, write_xlsx(tmp_path / "ds.xlsx", [HEADER, *people(6)]))
