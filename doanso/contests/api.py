@@ -128,7 +128,7 @@ def _participant_out(p: Participant) -> dict:
 def register_participant(request, contest_id: int, payload: RegisterIn):
     contest = get_object_or_404(Contest.objects.published(), pk=contest_id, audience=Audience.PUBLIC)
     try:
-        fairplay.throttle("register", _ip(request) or "-")
+        fairplay.throttle(("register", _ip(request) or "-"))
     except fairplay.RateLimited as exc:
         return _limited(exc)
     unit = Unit.objects.filter(code__iexact=payload.unit.strip(), path__startswith=contest.audience_unit.path).first()
@@ -199,7 +199,7 @@ def start_attempt(request, round_id: int):
     if participant is None:
         return Status(401, {"error": _("Register first, or log in as a member."), "code": "who"})
     try:
-        fairplay.throttle("start", _ip(request) or "-")
+        fairplay.throttle(("start", _ip(request) or "-"))
         attempt = taking.start_attempt(round_, participant, ip=_ip(request))
     except fairplay.RateLimited as exc:
         return _limited(exc)
@@ -236,8 +236,7 @@ class Saved(Schema):
 )
 def save_answer(request, key: str, payload: AnswerIn):
     try:
-        fairplay.throttle("save", key)
-        fairplay.throttle("save_ip", _ip(request) or "-")
+        fairplay.throttle(("save", key), ("save_ip", _ip(request) or "-"))
         if payload.prediction is not None:
             taking.save_prediction(key, payload.prediction, payload.seq)
         else:
@@ -266,7 +265,7 @@ class ResultOut(Schema):
 )
 def submit_attempt(request, key: str):
     try:
-        fairplay.throttle("submit", _ip(request) or "-")
+        fairplay.throttle(("submit", _ip(request) or "-"))
         attempt = taking.submit_attempt(key)
     except fairplay.RateLimited as exc:
         return _limited(exc)

@@ -112,7 +112,7 @@ def register(request, pk):
     form = RegistrationForm(request.POST or None, contest=contest, challenge=_challenge(request, contest))
     if request.method == "POST":
         try:
-            fairplay.throttle("register", _ip(request) or "-")
+            fairplay.throttle(("register", _ip(request) or "-"))
         except fairplay.RateLimited as exc:
             return _too_many(request, exc)
         if form.is_valid():
@@ -177,7 +177,7 @@ def start(request, pk):
         context = {"message": message, "contest": round_.contest}
         return render(request, "contests/refused.html", context, status=409)
     try:
-        fairplay.throttle("start", _ip(request) or "-")
+        fairplay.throttle(("start", _ip(request) or "-"))
         attempt = taking.start_attempt(round_, participant, ip=_ip(request))
     except fairplay.RateLimited as exc:
         return _too_many(request, exc)
@@ -225,8 +225,7 @@ def answer_save(request, key):
     """Save one answer (or the prediction). Answers JSON: {"ok": true} or {"error", "code"}."""
     ip = _ip(request) or "-"
     try:
-        fairplay.throttle("save", key)
-        fairplay.throttle("save_ip", ip)
+        fairplay.throttle(("save", key), ("save_ip", ip))
     except fairplay.RateLimited as exc:
         return _too_many(request, exc)
     try:
@@ -263,7 +262,7 @@ def _save_posted_answers(key, data) -> None:
 @require_POST
 def attempt_submit(request, key):
     try:
-        fairplay.throttle("submit", _ip(request) or "-")
+        fairplay.throttle(("submit", _ip(request) or "-"))
     except fairplay.RateLimited as exc:
         return _too_many(request, exc)
     if request.content_type != "application/json":

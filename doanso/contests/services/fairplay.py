@@ -43,20 +43,43 @@ def limits() -> dict:
     return {**DEFAULT_LIMITS, **getattr(settings, "CONTEST_RATE_LIMITS", {})}
 
 
-def throttle(kind: str, who: str) -> None:
-    """Count one request of ``kind`` by ``who`` (an address or a person); raise RateLimited past the limit."""
-    limit, window = limits()[kind]
-    slot = int(timezone.now().timestamp()) // window
-    key = f"contests:rl:{kind}:{who}:{slot}"
+def throttle(*checks: tuple[str, str]) -> None:
+    """Count one request for each (kind, who) of ``checks`` (``who`` an address or a person); raise RateLimited
+    when any of them is past its limit. On Redis all the counters move in one round trip: an answer save checks
+    two, and the round trips were a third of its cost."""
+    now = int(timezone.now().timestamp())
+    counters = []
+    for kind, who in checks:
+        limit, window = limits()[kind]
+        counters.append((f"contests:rl:{kind}:{who}:{now // window}", limit, window))
+    client = _redis_client()
+    if client is not None:
+        pipe = client.pipeline(transaction=False)
+        for key, _limit, window in counters:
+            pipe.incr(cache.make_and_validate_key(key))
+            pipe.expire(cache.make_and_validate_key(key), window + 5, nx=True)
+        counts = pipe.execute()[::2]
+    else:
+        counts = [_count(key, window) for key, _limit, window in counters]
+    for count, (_key, limit, window) in zip(counts, counters, strict=True):
+        if count > limit:
+            raise RateLimited(window - now % window)
+
+
+def _redis_client():
+    """The raw Redis client under django-redis, or None for another cache (tests and the demo use memory)."""
+    client = getattr(cache, "client", None)
+    return client.get_client(write=True) if hasattr(client, "get_client") else None
+
+
+def _count(key: str, window: int) -> int:
     if cache.add(key, 1, window + 5):
-        return
+        return 1
     try:
-        count = cache.incr(key)
+        return cache.incr(key)
     except ValueError:  # expired between add and incr
         cache.add(key, 1, window + 5)
-        return
-    if count > limit:
-        raise RateLimited(window - int(timezone.now().timestamp()) % window)
+        return 1
 
 
 def _flag(attempt: Attempt, kind: str, detail: str) -> None:

@@ -1,6 +1,7 @@
 """Fair play: rate limits, flags for the impossible, the review queue and what a disqualification does."""
 
 import datetime
+import os
 
 import pytest
 from django.core.cache import cache
@@ -33,6 +34,38 @@ def test_saves_past_the_limit_are_refused_with_429(client, round_, register, set
         for i in range(1, 6)
     ]
     assert codes == [200, 200, 200, 429, 429]
+
+
+@pytest.mark.parametrize("backend", ["memory", "redis"])
+def test_each_counter_of_a_throttle_stops_at_its_own_limit(settings, backend):
+    # Production counts in Redis, in one round trip for all the counters of a request; tests elsewhere count
+    # in memory. Both must refuse the same requests, and Redis must let the counters expire.
+    if backend == "redis":
+        settings.CACHES = {
+            "default": {
+                "BACKEND": "django_redis.cache.RedisCache",
+                "LOCATION": os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/13"),
+                "KEY_PREFIX": f"test-{os.getpid()}",
+            }
+        }
+    cache.clear()
+    settings.CONTEST_RATE_LIMITS = {"save": (3, 60), "save_ip": (4, 60)}
+    outcomes = []
+    for i in range(6):
+        try:
+            fairplay.throttle(("save", "attempt-1" if i < 5 else "attempt-2"), ("save_ip", "10.0.0.1"))
+            outcomes.append("ok")
+        except fairplay.RateLimited as exc:
+            assert 0 < exc.retry_after <= 60
+            outcomes.append("limited")
+    # The attempt's counter stops the 4th and 5th; the address's (4 a minute) stops the 5th and 6th.
+    assert outcomes == ["ok", "ok", "ok", "limited", "limited", "limited"]
+    if backend == "redis":
+        client = fairplay._redis_client()
+        keys = client.keys(f"test-{os.getpid()}:*contests:rl:*")
+        assert len(keys) == 3
+        assert all(0 < client.ttl(k) <= 65 for k in keys)
+        cache.clear()
 
 
 def test_registrations_per_address_are_limited(client, contest, settings):
