@@ -68,8 +68,8 @@ def throttle(*checks: tuple[str, str]) -> None:
 
 def _redis_client():
     """The raw Redis client under django-redis, or None for another cache (tests and the demo use memory)."""
-    client = getattr(cache, "client", None)
-    return client.get_client(write=True) if hasattr(client, "get_client") else None
+    get_client = getattr(getattr(cache, "client", None), "get_client", None)
+    return get_client(write=True) if get_client is not None else None
 
 
 def _count(key: str, window: int) -> int:
