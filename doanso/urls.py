@@ -5,6 +5,9 @@ from django.urls import include, path
 from doanso.api import api, api_docs
 
 urlpatterns = [
+    # The API first: contestants' answer saves are the busiest requests, and URL resolution tries the patterns in
+    # order.
+    path("api/v1/", api.urls),
     path("", include("doanso.core.urls")),
     path("don-vi/", include("doanso.org.urls")),
     path("tai-khoan/", include("doanso.accounts.urls")),
@@ -13,7 +16,6 @@ urlpatterns = [
     path("q/", include("doanso.sites.urls_qr")),
     path("cuoc-thi/", include("doanso.contests.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("api/v1/", api.urls),
     path("api/docs", api_docs, name="api_docs"),
 ]
 if settings.DEBUG:

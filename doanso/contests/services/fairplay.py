@@ -45,8 +45,8 @@ def limits() -> dict:
 
 def throttle(*checks: tuple[str, str]) -> None:
     """Count one request for each (kind, who) of ``checks`` (``who`` an address or a person); raise RateLimited
-    when any of them is past its limit. On Redis all the counters move in one round trip: an answer save checks
-    two, and the round trips were a third of its cost."""
+    when any of them is past its limit. On Redis all the counters move in one command (a Lua script): an answer
+    save checks two, and counting them with add and incr took a third of its time."""
     now = int(timezone.now().timestamp())
     counters = []
     for kind, who in checks:
@@ -54,16 +54,33 @@ def throttle(*checks: tuple[str, str]) -> None:
         counters.append((f"contests:rl:{kind}:{who}:{now // window}", limit, window))
     client = _redis_client()
     if client is not None:
-        pipe = client.pipeline(transaction=False)
-        for key, _limit, window in counters:
-            pipe.incr(cache.make_and_validate_key(key))
-            pipe.expire(cache.make_and_validate_key(key), window + 5, nx=True)
-        counts = pipe.execute()[::2]
+        keys = [cache.make_and_validate_key(key) for key, _limit, _window in counters]
+        counts = _count_script(client)(keys=keys, args=[window + 5 for _key, _limit, window in counters])
     else:
         counts = [_count(key, window) for key, _limit, window in counters]
     for count, (_key, limit, window) in zip(counts, counters, strict=True):
         if count > limit:
             raise RateLimited(window - now % window)
+
+
+# Every counter of a request in one command: INCR each key, and give it its expiry when the INCR created it.
+_COUNT_LUA = """
+local counts = {}
+for i, key in ipairs(KEYS) do
+    counts[i] = redis.call('INCR', key)
+    if counts[i] == 1 then redis.call('EXPIRE', key, ARGV[i]) end
+end
+return counts
+"""
+_scripts: dict = {}
+
+
+def _count_script(client):
+    # Registered once per client: later calls send EVALSHA with the script's hash, not its text.
+    script = _scripts.get(id(client))
+    if script is None:
+        script = _scripts[id(client)] = client.register_script(_COUNT_LUA)
+    return script
 
 
 def _redis_client():
