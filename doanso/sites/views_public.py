@@ -35,6 +35,23 @@ def _language(request) -> str:
     return getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE
 
 
+def _other_language(request, language: str) -> dict:
+    """The link to this page in the other language: the same query, with ``hl`` changed."""
+    other = "en" if language == "vi" else "vi"
+    query = request.GET.copy()
+    query["hl"] = other
+    return {"url": f"?{query.urlencode()}", "code": other, "label": "English" if other == "en" else "Tiếng Việt"}
+
+
+def _render_public(request, template: str, context: dict) -> HttpResponse:
+    """A public list or map page in the language of ``?hl=`` (kept in its links) or the browser's."""
+    language = _language(request)
+    chosen = request.GET.get("hl") == language
+    context = {**context, "hl": language if chosen else "", "other_language": _other_language(request, language)}
+    with translation.override(language):
+        return render(request, template, context)
+
+
 def directions_url(site: Site) -> str:
     return settings.DOANSO_SITES["directions_url"].format(lat=site.latitude, lon=site.longitude)
 
@@ -67,7 +84,9 @@ def _render_page(request, code: str, language: str):
     if site is None:
         return None
     with translation.override(language):
-        html = render_to_string("sites/public/site.html", site_context(request, site), request=None).encode()
+        # The language is kept in the page's links (the page is cached per language, whoever chose it).
+        context = {**site_context(request, site), "hl": language}
+        html = render_to_string("sites/public/site.html", context, request=None).encode()
     page_cache.set_page(code, language, site.pk, html)
     return site.pk, html
 
@@ -116,7 +135,7 @@ def public_list(request):
         "kinds": SiteKind.choices,
         "communes": selectors.communes_with_sites(),
     }
-    return render(request, "sites/public/list.html", context)
+    return _render_public(request, "sites/public/list.html", context)
 
 
 def _tile_origin() -> str:
@@ -151,7 +170,7 @@ def site_map(request):
         "geojson_url": reverse("sites:geojson"),
         "focus": request.GET.get("site", "")[:12],
     }
-    response = render(request, "sites/public/map.html", context)
+    response = _render_public(request, "sites/public/map.html", context)
     # The tile server's origin is allowed for images on this page only (read per request: it is a setting).
     response._csp_config = _map_csp()
     return response

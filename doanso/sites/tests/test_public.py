@@ -136,3 +136,24 @@ def test_map_page_lists_sites_and_allows_only_the_tile_server_for_images(client,
     assert "img-src 'self' data: https://tiles.example.vn" in response["Content-Security-Policy"]
     other = client.get(reverse("sites:public_list"))
     assert "tiles.example.vn" not in other["Content-Security-Policy"]
+
+
+def test_a_chosen_language_follows_the_visitor_through_list_map_and_pages(client, world):
+    site = make_site(world, name_en="Kỳ Anh tunnels")
+    listing = client.get(reverse("sites:public_list"), {"q": "ky anh", "hl": "en"}).content.decode()
+    assert "Red addresses, relics and border markers" in listing
+    assert f'href="{reverse("sites:public_site", args=[site.code])}?hl=en"' in listing
+    assert f'href="{reverse("sites:map")}?hl=en"' in listing
+    assert '<input type="hidden" name="hl" value="en">' in listing  # the filters keep it
+    # The switch keeps the search.
+    assert 'href="?q=ky+anh&amp;hl=vi" lang="vi" hreflang="vi">Tiếng Việt</a>' in listing
+    vietnamese = client.get(reverse("sites:public_list"), {"q": "ky anh", "hl": "vi"}).content.decode()
+    assert "<h1>Địa chỉ đỏ, di tích và cột mốc biên giới</h1>" in vietnamese
+    assert 'hreflang="en">English</a>' in vietnamese
+    on_map = client.get(reverse("sites:map"), {"hl": "en"}).content.decode()
+    assert "Map of sites" in on_map and f"{reverse('sites:public_list')}?hl=en" in on_map
+    page = client.get(reverse("sites:public_site", args=[site.code]), {"hl": "en"}).content.decode()
+    assert f'href="{reverse("sites:map")}?hl=en"' in page
+    # An unknown language is ignored, not echoed into the links.
+    odd = client.get(reverse("sites:public_list"), {"hl": "<x>"}).content.decode()
+    assert "&lt;x&gt;" not in odd and "hl=<x>" not in odd
