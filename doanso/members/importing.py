@@ -2118,11 +2118,6 @@ class Decider:
             keys.append((1, values["card_number"]))
         return keys
 
-    def feed(self, rows: list[_Row]) -> list[PlannedRow]:
-        """Decide ``rows`` (the next ones of the file) at once; returns the creates among them."""
-        candidates = self.group(rows)
-        return self.decide(rows, _existing_members(candidates, self.units.target, ignore=self.created_ids))
-
     def group(self, rows: list[_Row]) -> list[_Row]:
         """Take ``rows`` (the next ones of the file) into the groups of repeated people, withdrawing what they
         repeat; returns the rows that need a registry lookup before :meth:`decide`."""
@@ -2306,17 +2301,20 @@ class Lookup:
             # PostgreSQL spends running it.
             chunk = 50_000
         members = Member.objects.order_by()
-        self.queries: list[tuple[str, tuple[str, ...], Any]] = []
+        queries: list[tuple[str, tuple[str, ...], Any]] = []
         for start in range(0, len(cids), chunk):
-            qs = members.filter(_among("citizen_id", cids[start : start + chunk]))
-            self.queries.append(("cid", self.FIELDS, qs.values(*self.FIELDS)))
+            queries.append(("cid", self.FIELDS, members.filter(_among("citizen_id", cids[start : start + chunk]))))
         for start in range(0, len(cards), chunk):
-            qs = members.filter(_among("card_number", cards[start : start + chunk]))
-            self.queries.append(("card", ("card_number", "id"), qs.values("card_number", "id")))
+            queries.append(
+                ("card", ("card_number", "id"), members.filter(_among("card_number", cards[start : start + chunk])))
+            )
         for start in range(0, len(names), chunk):
-            qs = members.filter(_among("search_name", names[start : start + chunk]), unit__path__startswith=target.path)
-            self.queries.append(("person", (*self.FIELDS, "search_name"), qs.values(*self.FIELDS, "search_name")))
-        self.compiled = [(kind, fields, qs.query.sql_with_params()) for kind, fields, qs in self.queries]
+            among = _among("search_name", names[start : start + chunk])
+            queries.append(
+                ("person", (*self.FIELDS, "search_name"), members.filter(among, unit__path__startswith=target.path))
+            )
+        # SQL and parameters, for a plain DB-API cursor in whichever thread runs them.
+        self.compiled = [(kind, fields, qs.values(*fields).query.sql_with_params()) for kind, fields, qs in queries]
         self.rows: list[tuple[str, dict]] = []
 
     def run(self, cursor) -> None:
@@ -2337,14 +2335,6 @@ class Lookup:
             elif (m["search_name"], m["date_of_birth"]) in self.people:
                 found["person"][(m["search_name"], m["date_of_birth"])].append(m)
         return found
-
-
-def _existing_members(rows: list[_Row], target, chunk: int = 500, ignore: Collection[int] = ()) -> dict:
-    """:class:`Lookup` run at once on the default connection."""
-    lookup = Lookup(rows, target, chunk)
-    with connection.cursor() as cursor:
-        lookup.run(cursor)
-    return lookup.found(ignore)
 
 
 # --- Running an import ------------------------------------------------------------------------------------------
