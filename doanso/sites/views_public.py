@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.core.cache import cache
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -35,10 +35,10 @@ def _language(request) -> str:
     return getattr(request, "LANGUAGE_CODE", None) or settings.LANGUAGE_CODE
 
 
-def _other_language(request, language: str) -> dict:
+def _other_language(query: QueryDict, language: str) -> dict:
     """The link to this page in the other language: the same query, with ``hl`` changed."""
     other = "en" if language == "vi" else "vi"
-    query = request.GET.copy()
+    query = query.copy()
     query["hl"] = other
     return {"url": f"?{query.urlencode()}", "code": other, "label": "English" if other == "en" else "Tiếng Việt"}
 
@@ -47,7 +47,7 @@ def _render_public(request, template: str, context: dict) -> HttpResponse:
     """A public list or map page in the language of ``?hl=`` (kept in its links) or the browser's."""
     language = _language(request)
     chosen = request.GET.get("hl") == language
-    context = {**context, "hl": language if chosen else "", "other_language": _other_language(request, language)}
+    context = {**context, "hl": language if chosen else "", "other_language": _other_language(request.GET, language)}
     with translation.override(language):
         return render(request, template, context)
 
@@ -85,7 +85,12 @@ def _render_page(request, code: str, language: str):
         return None
     with translation.override(language):
         # The language is kept in the page's links (the page is cached per language, whoever chose it).
-        context = {**site_context(request, site), "hl": language}
+        # The page has no query of its own: the switch is the bare ?hl= of the other language.
+        context = {
+            **site_context(request, site),
+            "hl": language,
+            "other_language": _other_language(QueryDict(), language),
+        }
         html = render_to_string("sites/public/site.html", context, request=None).encode()
     page_cache.set_page(code, language, site.pk, html)
     return site.pk, html

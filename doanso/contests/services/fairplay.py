@@ -8,6 +8,7 @@ Flags are raised when an attempt is submitted:
 """
 
 import datetime
+import functools
 
 from django.conf import settings
 from django.core.cache import cache
@@ -72,15 +73,13 @@ for i, key in ipairs(KEYS) do
 end
 return counts
 """
-_scripts: dict = {}
 
 
+@functools.cache
 def _count_script(client):
-    # Registered once per client: later calls send EVALSHA with the script's hash, not its text.
-    script = _scripts.get(id(client))
-    if script is None:
-        script = _scripts[id(client)] = client.register_script(_COUNT_LUA)
-    return script
+    # Registered once per client (kept by the cache, so never confused with another): later calls send EVALSHA
+    # with the script's hash, not its text.
+    return client.register_script(_COUNT_LUA)
 
 
 def _redis_client():
