@@ -100,3 +100,44 @@ def test_a_save_racing_a_submit_is_either_graded_or_refused(round_, register):
     assert attempt.status == AttemptStatus.SUBMITTED
     assert outcome == {"refused": {"submitted"}}
     assert AttemptQuestion.objects.get(attempt=attempt, position=10).seq < 1000
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
+def test_a_submit_racing_a_save_grades_the_save(round_, register):
+    """A submit that arrives while an acknowledged save is still committing waits for it and grades it: the
+    one-statement submit locks the attempt first and reads the answers in a later statement (a statement that
+    locked and read at once would read the answers as they were before it waited)."""
+    import time
+
+    from django.db import transaction
+
+    from doanso.contests.models import AttemptQuestion
+
+    attempt = taking.start_attempt(round_, register())
+    answer_all(attempt, right=3)
+    aq = AttemptQuestion.objects.select_related("version").get(attempt=attempt, position=10)
+    saved, result = threading.Event(), {}
+
+    def save():
+        try:
+            with transaction.atomic():
+                taking.save_answer(attempt.key, 10, aq.version.correct, 1000)
+                saved.set()
+                time.sleep(1.0)  # written and holding the attempt, not yet committed
+        finally:
+            connection.close()
+
+    def submit():
+        try:
+            saved.wait(10)
+            result["correct"] = taking.submit_attempt(attempt.key).correct
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=save), threading.Thread(target=submit)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert result == {"correct": 4}
+    assert Attempt.objects.get(pk=attempt.pk).correct == 4

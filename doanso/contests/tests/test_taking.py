@@ -282,3 +282,59 @@ def test_tallies_count_people_once_per_round_and_contest(round_, register, world
         (None, world.B1.pk): (1, 0),
         (None, world.B2.pk): (1, 0),
     }
+
+
+@pytest.mark.parametrize("path", ["submit_attempt", "finalise_attempt"])
+def test_both_ways_of_submitting_record_the_same(path, round_, register, world):
+    """On PostgreSQL submit_attempt grades and records in one statement (_FAST_SUBMIT_SQL); finalise_attempt is
+    the ORM version (other databases, expiry). Both must leave exactly the same rows."""
+    from doanso.contests.models import AttemptFlag
+
+    def submit(attempt, now):
+        if path == "submit_attempt":
+            return taking.submit_attempt(attempt.key, now=now)
+        return taking.finalise_attempt(attempt, now=now)
+
+    ann, binh = register(), register(unit=world.B2)
+    # Ann's first attempt: 6 right, then one of them turned wrong by an extra option (a superset of the key is
+    # not the key); submitted after 5.25 s, too fast for 10 questions.
+    a = taking.start_attempt(round_, ann)
+    answer_all(a, right=6)
+    first = AttemptQuestion.objects.filter(attempt=a).order_by("position").first()
+    wrong = next(o for o in first.option_order if o not in first.version.correct)
+    AttemptQuestion.objects.filter(pk=first.pk).update(chosen=sorted([*first.version.correct, wrong]))
+    a = submit(a, a.started_at + datetime.timedelta(milliseconds=5250))
+    # Ann's second attempt: all right, 125.4567 s.
+    b = taking.start_attempt(round_, ann)
+    answer_all(b, right=10)
+    b = submit(b, b.started_at + datetime.timedelta(seconds=125.4567))
+    # Bình answers three questions and leaves: submitted at the deadline, whenever it is noticed.
+    c = taking.start_attempt(round_, binh)
+    for aq in AttemptQuestion.objects.filter(attempt=c).select_related("version")[:3]:
+        taking.save_answer(c.key, aq.position, aq.version.correct, 1)
+    c = submit(c, c.deadline + datetime.timedelta(minutes=10))
+
+    rows = {x.pk: x for x in Attempt.objects.filter(pk__in=[a.pk, b.pk, c.pk])}
+    for returned in (a, b, c):
+        stored = rows[returned.pk]
+        assert [getattr(returned, f.attname) for f in Attempt._meta.concrete_fields] == [
+            getattr(stored, f.attname) for f in Attempt._meta.concrete_fields
+        ]
+        answers = AttemptQuestion.objects.filter(attempt=stored).values_list("version_id", "chosen", "version__correct")
+        assert stored.fingerprint == taking.fingerprint(sorted((v, sorted(chosen)) for v, chosen, _c in answers))
+        assert stored.correct == sum(1 for _v, chosen, right in answers if chosen and sorted(chosen) == right)
+    assert [(x.status, x.correct, x.duration_ms, x.is_first) for x in (rows[a.pk], rows[b.pk], rows[c.pk])] == [
+        ("submitted", 5, 5250, True),
+        ("submitted", 10, 125456, False),
+        ("submitted", 3, 600_000, True),
+    ]
+    assert rows[c.pk].submitted_at == c.deadline
+    assert Participant.objects.get(pk=ann.pk).first_submitted_at == rows[a.pk].submitted_at
+    # Each submit bumps a shard row picked at random: add the shards up.
+    totals = {}
+    for t in UnitTally.objects.select_related("unit").filter(contest=round_.contest):
+        key = (t.unit.code, t.round_id is not None)
+        totals[key] = tuple(x + y for x, y in zip(totals.get(key, (0, 0)), (t.participants, t.attempts), strict=True))
+    assert totals == {("B1", True): (1, 2), ("B1", False): (1, 0), ("B2", True): (1, 1), ("B2", False): (1, 0)}
+    flags = list(AttemptFlag.objects.values_list("attempt_id", "kind", "detail", "status"))
+    assert flags == [(a.pk, "too_fast", "10 câu trong 5.2 giây", "open")]
