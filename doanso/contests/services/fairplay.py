@@ -110,31 +110,26 @@ def too_fast_template() -> str:
     return _("{questions} questions in {seconds} s")
 
 
+def identical_template() -> str:
+    return _("{count} identical attempts from {ip}")
+
+
 def check_attempt(attempt: Attempt) -> None:
-    """Called inside the submit's transaction (taking._FAST_SUBMIT_SQL does the same in SQL)."""
+    """Called inside the submit's transaction (the database function of taking._fast_submit does the same)."""
     minimum = attempt.round.contest.min_seconds_per_question * attempt.question_total * 1000
     if attempt.duration_ms is not None and attempt.duration_ms < minimum and attempt.question_total:
         # Seconds with one decimal, cut rather than rounded (the SQL version does the same with integers).
         seconds = f"{attempt.duration_ms // 1000}.{attempt.duration_ms % 1000 // 100}"
         _flag(attempt, FlagKind.TOO_FAST, too_fast_template().format(questions=attempt.question_total, seconds=seconds))
     if attempt.ip and attempt.fingerprint:
-        count = _identical(attempt).count()
+        same = Attempt.objects.filter(
+            round_id=attempt.round_id, ip=attempt.ip, fingerprint=attempt.fingerprint, status="submitted"
+        )
+        count = same.count()
         if count >= IDENTICAL_BULK:
-            flag_identical(attempt, count)
-
-
-def _identical(attempt: Attempt):
-    return Attempt.objects.filter(
-        round_id=attempt.round_id, ip=attempt.ip, fingerprint=attempt.fingerprint, status="submitted"
-    )
-
-
-def flag_identical(attempt: Attempt, count: int) -> None:
-    """Flag the submitted attempts of the round with ``attempt``'s answer sheet from its address (``count`` of
-    them)."""
-    detail = _("{count} identical attempts from {ip}").format(count=count, ip=attempt.ip)
-    for other in _identical(attempt).exclude(flags__kind=FlagKind.IDENTICAL_BULK).only("id")[:100]:
-        _flag(other, FlagKind.IDENTICAL_BULK, detail)
+            detail = identical_template().format(count=count, ip=attempt.ip)
+            for other in same.exclude(flags__kind=FlagKind.IDENTICAL_BULK).only("id")[:100]:
+                _flag(other, FlagKind.IDENTICAL_BULK, detail)
 
 
 @transaction.atomic

@@ -487,13 +487,13 @@ def _bump_tally(attempt: Attempt, first_in_round: bool, first_in_contest: bool) 
 
 
 def fingerprint(answers: list[tuple[int, list[int]]]) -> str:
-    # MD5 (not a security use: it only groups equal answer sheets) because _FAST_SUBMIT_SQL computes the same
-    # digest of the same text inside PostgreSQL.
+    # MD5 (not a security use: it only groups equal answer sheets) because the database's submit function
+    # (migration contests.0002) computes the same digest of the same text.
     return hashlib.md5(json.dumps(answers).encode(), usedforsecurity=False).hexdigest()
 
 
 def duration_ms(started_at, submitted_at) -> int:
-    # Whole milliseconds, rounded down exactly (no float), as _FAST_SUBMIT_SQL computes them.
+    # Whole milliseconds, rounded down exactly (no float), as the database's submit function computes them.
     return max(0, (submitted_at - started_at) // datetime.timedelta(milliseconds=1))
 
 
@@ -549,102 +549,34 @@ def submit_attempt(key: str, *, now=None) -> Attempt:
     return finalise_attempt(attempt, now=now)
 
 
-# finalise_attempt in one round trip (PostgreSQL), for the submits that pour in at a round's close: the ORM
-# version takes a dozen statements. Two statements in one query string, run by PostgreSQL as one transaction:
-# 1. lock the attempt, if still in progress. A save holds the attempt FOR SHARE until it commits (_FAST_SAVE_SQL),
-#    so once this lock is granted every acknowledged save has committed;
-# 2. grade and record, in a statement that starts after the lock, so its snapshot sees those saves (a single
-#    statement that locked and read would read with the snapshot taken before it waited, and miss them).
-# Same results as finalise_attempt + fairplay.check_attempt (grade, fingerprint, duration, first attempt of the
-# round, first submission in the contest, the unit's tallies, the too-fast flag); test_submit_paths checks it.
-_FAST_SUBMIT_SQL = """
-SELECT id FROM contests_attempt WHERE key = %(key)s AND status = 'in_progress' FOR UPDATE;
-WITH a AS (
-    SELECT t.id, t.round_id, t.participant_id, t.unit_id, t.started_at, t.question_total, r.contest_id,
-           c.min_seconds_per_question, LEAST(%(now)s::timestamptz, t.deadline) AS submitted_at,
-           NOT EXISTS (SELECT 1 FROM contests_attempt o
-                       WHERE o.round_id = t.round_id AND o.participant_id = t.participant_id AND o.is_first) AS first
-    FROM contests_attempt t
-    JOIN contests_round r ON r.id = t.round_id
-    JOIN contests_contest c ON c.id = r.contest_id
-    WHERE t.key = %(key)s AND t.status = 'in_progress'
-), answers AS (
-    SELECT aq.version_id, v.correct, aq.chosen,
-           (SELECT string_agg(x, ', ' ORDER BY x::bigint) FROM jsonb_array_elements_text(aq.chosen) AS x) AS ids
-    FROM contests_attemptquestion aq JOIN contests_questionversion v ON v.id = aq.version_id
-    WHERE aq.attempt_id = (SELECT id FROM a)
-), graded AS (
-    -- A question counts when the options chosen are exactly the right ones (both sets contain each other).
-    SELECT count(*) FILTER (WHERE jsonb_array_length(chosen) > 0 AND chosen @> correct AND correct @> chosen)
-               AS correct,
-           -- fingerprint(): the MD5 of json.dumps([[version_id, [chosen, sorted]], ...]) by version.
-           md5('[' || coalesce(string_agg('[' || version_id || ', [' || coalesce(ids, '') || ']]', ', '
-                                          ORDER BY version_id), '') || ']') AS fingerprint
-    FROM answers
-), up AS (
-    UPDATE contests_attempt t
-    SET status = 'submitted', submitted_at = a.submitted_at, correct = graded.correct,
-        fingerprint = graded.fingerprint, is_first = a.first,
-        duration_ms = GREATEST(0, floor(extract(epoch FROM a.submitted_at - t.started_at) * 1000))
-    FROM a, graded
-    WHERE t.id = a.id
-    RETURNING t.*
-), participant AS (
-    UPDATE contests_participant p SET first_submitted_at = a.submitted_at
-    FROM a WHERE p.id = a.participant_id AND p.first_submitted_at IS NULL
-    RETURNING p.id
-), round_tally AS (
-    INSERT INTO contests_unittally (contest_id, round_id, unit_id, shard, participants, attempts)
-    SELECT a.contest_id, a.round_id, a.unit_id, %(shard)s, a.first::int, 1 FROM a
-    ON CONFLICT (round_id, unit_id, shard) WHERE round_id IS NOT NULL DO UPDATE
-    SET participants = contests_unittally.participants + excluded.participants,
-        attempts = contests_unittally.attempts + 1
-), contest_tally AS (
-    INSERT INTO contests_unittally (contest_id, round_id, unit_id, shard, participants, attempts)
-    SELECT a.contest_id, NULL, a.unit_id, %(shard)s, 1, 0 FROM a, participant
-    ON CONFLICT (contest_id, unit_id, shard) WHERE round_id IS NULL DO UPDATE
-    SET participants = contests_unittally.participants + 1
-), too_fast AS (
-    INSERT INTO contests_attemptflag (attempt_id, kind, detail, status, note, created_at)
-    SELECT up.id, 'too_fast',
-           format(%(too_fast)s, up.question_total, up.duration_ms / 1000, up.duration_ms %% 1000 / 100),
-           'open', '', %(now)s
-    FROM up, a
-    WHERE up.question_total > 0 AND up.duration_ms < a.min_seconds_per_question * up.question_total * 1000
-    ON CONFLICT DO NOTHING
-)
--- The attempts with the same answer sheet from the same address (this one included: the snapshot predates it).
-SELECT up.*, CASE WHEN up.ip IS NULL THEN 0 ELSE 1 + (
-           SELECT count(*) FROM contests_attempt o
-           WHERE o.round_id = up.round_id AND o.ip = up.ip AND o.fingerprint = up.fingerprint
-             AND o.status = 'submitted') END AS identical
-FROM up
-"""
-
-
 def _fast_submit(key: str, now) -> Attempt | None:
-    """The attempt just submitted, or None when it was not in progress (or does not exist)."""
-    from .fairplay import IDENTICAL_BULK, flag_identical, too_fast_template
+    """finalise_attempt in one round trip (PostgreSQL), for the submits that pour in at a round's close: the
+    database function contests_submit_attempt (migration contests.0002) locks, grades and records the attempt,
+    the participant, the unit's tallies and the fair-play flags, where the ORM path takes a dozen statements.
+    Returns None when the attempt is not in progress (or does not exist)."""
+    from .fairplay import IDENTICAL_BULK, identical_template, too_fast_template
 
-    template = too_fast_template().replace("%", "%%").replace("{questions}", "%1$s")
-    template = template.replace("{seconds}", "%2$s.%3$s")
+    # format() templates from the translated messages: {name} placeholders become positional %n$s.
+    too_fast = _sql_format(too_fast_template(), questions="%1$s", seconds="%2$s.%3$s")
+    identical = _sql_format(identical_template(), count="%1$s", ip="%2$s")
     with connection.cursor() as cursor:
         cursor.execute(
-            _FAST_SUBMIT_SQL,
-            {"key": key, "now": now, "shard": _random.randrange(TALLY_SHARDS), "too_fast": template},
+            "SELECT * FROM contests_submit_attempt(%s, %s, %s, %s, %s, %s)",
+            [key, now, _random.randrange(TALLY_SHARDS), too_fast, identical, IDENTICAL_BULK],
         )
-        cursor.nextset()
         row = cursor.fetchone()
         if row is None:
             return None
         columns = dict(zip((col.name for col in cursor.description), row, strict=True))
     fields = Attempt._meta.concrete_fields
-    attempt = Attempt.from_db(connection.alias, [f.attname for f in fields], [columns[f.column] for f in fields])
-    identical = columns["identical"]
-    if attempt.ip and identical >= IDENTICAL_BULK:
-        # Rare (scripted entries), so outside the statement: flag the whole group, as check_attempt does.
-        flag_identical(attempt, identical)
-    return attempt
+    return Attempt.from_db(connection.alias, [f.attname for f in fields], [columns[f.column] for f in fields])
+
+
+def _sql_format(message: str, **placeholders: str) -> str:
+    message = message.replace("%", "%%")
+    for name, placeholder in placeholders.items():
+        message = message.replace("{" + name + "}", placeholder)
+    return message
 
 
 def expire_attempts(*, now=None, limit: int = 5000) -> int:

@@ -105,8 +105,8 @@ def test_a_save_racing_a_submit_is_either_graded_or_refused(round_, register):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
 def test_a_submit_racing_a_save_grades_the_save(round_, register):
     """A submit that arrives while an acknowledged save is still committing waits for it and grades it: the
-    one-statement submit locks the attempt first and reads the answers in a later statement (a statement that
-    locked and read at once would read the answers as they were before it waited)."""
+    database's submit function locks the attempt first and reads the answers in a later statement (a statement
+    that locked and read at once would read the answers as they were before it waited)."""
     import time
 
     from django.db import transaction

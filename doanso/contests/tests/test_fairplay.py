@@ -98,8 +98,8 @@ def test_identical_sequences_in_bulk_from_one_address_are_flagged(round_, regist
         for aq in a.questions.all():
             taking.save_answer(a.key, aq.position, [min(aq.option_order)], 1)
         made.append(taking.submit_attempt(a.key, now=a.started_at + datetime.timedelta(minutes=5)))
-    flagged = set(AttemptFlag.objects.filter(kind=FlagKind.IDENTICAL_BULK).values_list("attempt_id", flat=True))
-    assert flagged == {a.pk for a in made}
+    flagged = set(AttemptFlag.objects.filter(kind=FlagKind.IDENTICAL_BULK).values_list("attempt_id", "detail"))
+    assert flagged == {(a.pk, "5 bài giống hệt nhau từ 203.0.113.9") for a in made}
 
 
 def test_review_disqualifies_and_the_ranking_leaves_the_attempt_out(round_, register, world):

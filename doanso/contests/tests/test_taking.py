@@ -286,8 +286,8 @@ def test_tallies_count_people_once_per_round_and_contest(round_, register, world
 
 @pytest.mark.parametrize("path", ["submit_attempt", "finalise_attempt"])
 def test_both_ways_of_submitting_record_the_same(path, round_, register, world):
-    """On PostgreSQL submit_attempt grades and records in one statement (_FAST_SUBMIT_SQL); finalise_attempt is
-    the ORM version (other databases, expiry). Both must leave exactly the same rows."""
+    """On PostgreSQL submit_attempt grades and records in one call of a database function (migration
+    contests.0002); finalise_attempt is the ORM version (other databases, expiry). Both must leave the same rows."""
     from doanso.contests.models import AttemptFlag
 
     def submit(attempt, now):
