@@ -324,7 +324,9 @@ class AttemptQuestion(models.Model):
     """A question as drawn for one attempt: the version shown, the options in the order shown, what was chosen.
     ``seq`` is the client's sequence number of the last accepted save: an older or replayed save is refused."""
 
-    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="questions")
+    # No index of its own: the unique (attempt, position) index serves every lookup by attempt, and each save
+    # that cannot update in place (see migration 0003 on fill factor) writes to every index of the table.
+    attempt = models.ForeignKey(Attempt, on_delete=models.CASCADE, related_name="questions", db_index=False)
     position = models.PositiveSmallIntegerField()
     version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+")
     option_order = models.JSONField()

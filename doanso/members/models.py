@@ -253,17 +253,31 @@ class MemberEvent(models.Model):
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
     date = models.DateField(_("date"))
+    # The timeline is read per member only: unit, other unit and actor have no index of their own, which every
+    # imported member's admission event would otherwise pay for three times (decision 0012).
     unit = models.ForeignKey(
-        "org.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Unit",
+        verbose_name=_("unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     other_unit = models.ForeignKey(
-        "org.Unit", verbose_name=_("other unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "org.Unit",
+        verbose_name=_("other unit"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     status_after = models.CharField(_("status after"), max_length=16, choices=MemberStatus.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
     data = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
     created_at = models.DateTimeField(default=timezone.now)
 
