@@ -141,8 +141,8 @@ def start_server(db_name: str, workers: int, threads: int):
 
 
 def run_load(make_request, seconds: float, clients: int):
-    """Closed loop: each client sends its next request when the previous answer arrives. Returns (requests per
-    second, latencies in ms, status counts)."""
+    """Closed loop: each client sends its next request when the previous answer arrives, until ``seconds`` have
+    passed or ``make_request`` returns None. Returns (requests per second, latencies in ms, status counts)."""
     latencies, statuses = [], {}
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
@@ -152,7 +152,10 @@ def run_load(make_request, seconds: float, clients: int):
         mine, codes = [], {}
         n = 0
         while time.perf_counter() < stop:
-            method, path, body = make_request(i, n)
+            request = make_request(i, n)
+            if request is None:
+                break
+            method, path, body = request
             n += 1
             t = time.perf_counter()
             try:
@@ -273,7 +276,7 @@ def main():
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
-    parser.add_argument("--attempts", type=int, default=3000)
+    parser.add_argument("--attempts", type=int, default=3500)
     args = parser.parse_args()
     connection = setup_database()
     db_name = connection.settings_dict["NAME"]
@@ -285,7 +288,7 @@ def main():
         t = time.perf_counter()
         keys, options = prepare(args.attempts)
         print(f"prepared {len(keys):,} attempts of 20 questions in {time.perf_counter() - t:.1f} s")
-        save_keys, submit_keys, burst_keys = keys[:500], keys[500:2000], keys[2000:]
+        save_keys, submit_keys, burst_keys = keys[:500], keys[500:-500], keys[-500:]
         connection.close()
         server = start_server(db_name, args.workers, args.threads)
         print(f"gunicorn: {args.workers} workers × {args.threads} threads (gthread), {args.clients} clients")
@@ -307,15 +310,16 @@ def main():
 
         def submit(i, n):
             with submit_lock:
-                key = next(submit_iter, submit_keys[-1])
-            return "POST", f"/api/v1/contests/attempts/{key}/submit", "{}"
+                key = next(submit_iter, None)
+            return None if key is None else ("POST", f"/api/v1/contests/attempts/{key}/submit", "{}")
 
         run_load(trivial, 2, args.clients)  # warm the workers and their connections
         base = run_load(trivial, args.seconds, args.clients)
         report("trivial view", base)
         saves = run_load(save, args.seconds, args.clients)
         report("save an answer", saves, base)
-        # Submits each take a different attempt; as many as were prepared.
+        # Each submit takes a different attempt (a repeated submit takes another path): the measurement stops early when
+        # the prepared attempts run out.
         subs = run_load(submit, min(args.seconds, 5), args.clients)
         report("submit an attempt", subs, base)
         for name, result in (("save", saves), ("submit", subs)):
