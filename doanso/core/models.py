@@ -150,6 +150,8 @@ class TaskRun(models.Model):
     unit = models.ForeignKey(
         "org.Unit", verbose_name=_("unit"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The language of the person who started it: the worker writes the files and messages in it.
+    language = models.CharField(_("language"), max_length=10, default=settings.LANGUAGE_CODE)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     done = models.PositiveIntegerField(_("done"), default=0)
     total = models.PositiveIntegerField(_("total"), default=0)

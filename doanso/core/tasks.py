@@ -14,9 +14,10 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from .models import TaskRun
@@ -25,8 +26,10 @@ logger = logging.getLogger(__name__)
 
 
 def start_task(task, *, kind: str, title: str, owner, unit=None, **kwargs) -> TaskRun:
-    """Record a TaskRun and enqueue ``task`` once the current transaction commits."""
-    run = TaskRun.objects.create(kind=kind, title=title, owner=owner, unit=unit)
+    """Record a TaskRun and enqueue ``task`` once the current transaction commits. The task runs in the language
+    active now (the request's), so that its files and messages read as the page that started it."""
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    run = TaskRun.objects.create(kind=kind, title=title, owner=owner, unit=unit, language=language)
     transaction.on_commit(lambda: task.enqueue(run_id=str(run.pk), **kwargs))
     return run
 
@@ -115,32 +118,36 @@ def tracked(func: Callable) -> Callable:
     @functools.wraps(func)
     def wrapper(*, run_id: str, **kwargs):
         run = TaskRun.objects.get(pk=run_id)
-        run.status = TaskRun.Status.RUNNING
-        run.started_at = timezone.now()
-        run.save(update_fields=["status", "started_at"])
-        progress = Progress(run)
-        try:
-            result = func(progress, **kwargs) or {}
-        except Exception as exc:
-            progress.close()
-            logger.exception("task %s failed", run_id)
-            run.refresh_from_db(fields=["done", "total"])
-            run.status = TaskRun.Status.FAILED
-            run.message = _("The task stopped because of an unexpected error: {error}").format(
-                error=exc.__class__.__name__
-            )
-            run.finished_at = timezone.now()
-            run.save()
-            raise
-        progress.close()
-        run.status = TaskRun.Status.SUCCEEDED
-        run.result = result
-        run.done = max(run.done, run.total)
-        run.finished_at = timezone.now()
-        run.save()
-        return result
+        with translation.override(run.language):
+            return _run(func, run, kwargs)
 
     return wrapper
+
+
+def _run(func: Callable, run: TaskRun, kwargs: dict) -> dict:
+    """The TaskRun life cycle around ``func``: running, then finished with its result, or failed."""
+    run.status = TaskRun.Status.RUNNING
+    run.started_at = timezone.now()
+    run.save(update_fields=["status", "started_at"])
+    progress = Progress(run)
+    try:
+        result = func(progress, **kwargs) or {}
+    except Exception as exc:
+        progress.close()
+        logger.exception("task %s failed", run.pk)
+        run.refresh_from_db(fields=["done", "total"])
+        run.status = TaskRun.Status.FAILED
+        run.message = _("The task stopped because of an unexpected error: {error}").format(error=exc.__class__.__name__)
+        run.finished_at = timezone.now()
+        run.save()
+        raise
+    progress.close()
+    run.status = TaskRun.Status.SUCCEEDED
+    run.result = result
+    run.done = max(run.done, run.total)
+    run.finished_at = timezone.now()
+    run.save()
+    return result
 
 
 def queue_health() -> str:

@@ -24,6 +24,28 @@ def test_export_task_runs_and_offers_the_file(client, world, django_capture_on_c
     assert rows[2][5] == "C1"  # parent code of B1
 
 
+@pytest.mark.parametrize(("language", "header"), [("en", "Code"), ("vi", "Mã")])
+def test_a_task_writes_in_the_language_of_whoever_started_it(
+    language, header, client, world, django_capture_on_commit_callbacks
+):
+    from django.conf import settings
+    from django.utils import translation
+
+    client.force_login(world.manager_C1)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = language
+    with django_capture_on_commit_callbacks() as callbacks:
+        client.post(reverse("org:unit_export", args=[world.C1.pk]))
+    # The worker runs in another process, in whatever language it starts with.
+    with translation.override("vi" if language == "en" else "en"):
+        for callback in callbacks:
+            callback()
+    run = TaskRun.objects.get()
+    assert run.language == language
+    download = client.get(reverse("core:task_file", args=[run.pk, "result"]))
+    rows = list(csv.reader(io.StringIO(b"".join(download.streaming_content).decode("utf-8-sig"))))
+    assert rows[0][0] == header
+
+
 def test_task_of_another_user_is_a_404(client, world, django_capture_on_commit_callbacks):
     client.force_login(world.manager_C1)
     with django_capture_on_commit_callbacks(execute=True):
