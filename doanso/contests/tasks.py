@@ -13,18 +13,11 @@ from django.utils.translation import gettext as _
 from doanso.accounts.models import User
 from doanso.core import audit
 from doanso.core.tasks import Progress, tracked
-from doanso.core.text import fold
+from doanso.core.text import duration_text, fold
 from doanso.members.privacy import mask_phone
 
 from .models import Round
 from .services import results
-
-
-def duration_text(ms: int | None) -> str:
-    if ms is None:
-        return ""
-    seconds = ms / 1000
-    return f"{int(seconds // 60)}:{seconds % 60:06.3f}"
 
 
 def _date(value) -> str:

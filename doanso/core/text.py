@@ -62,3 +62,10 @@ def vn_sort_key(value: str | None) -> str:
             tones.append(next((_TONES[m] for m in marks if m in _TONES), "1"))
         words.append("".join(letters))
     return "0".join(words) + "00" + "".join(tones)
+
+
+def duration_text(ms: int | None) -> str:
+    """Milliseconds as minutes:seconds.milliseconds (125456 → "2:05.456"), how contest results show a duration."""
+    if ms is None:
+        return ""
+    return f"{ms // 60000}:{ms % 60000 // 1000:02d}.{ms % 1000:03d}"

@@ -191,6 +191,28 @@ def test_results_export_and_certificate_with_verification_qr(
     assert client.get(verify).status_code == 404
 
 
+def test_the_result_page_gives_the_persons_place_once_results_are_published(client, ranked, world, monkeypatch):
+    second = RoundResult.objects.get(round=ranked, position=2)
+    key = Attempt.objects.get(pk=second.attempt_id).key
+    url = reverse("contests:attempt_result", args=[key])
+    en = {"accept-language": "en"}
+    body = client.get(url, headers=en).content.decode()
+    assert "Your place" not in body
+    assert Attempt.objects.get(pk=second.attempt_id).duration_ms < 60_000
+    assert re.search(r"<strong>0:\d\d\.\d{3}</strong><br>duration", body)  # minutes:seconds.milliseconds
+    results.publish_results(ranked, actor=world.manager_C1)
+    body = client.get(url, headers=en).content.decode()
+    assert "Your place in the round: 2 (rank 2)" in body and "Second prize" in body
+    # Past the stored head of the ranking only that is known; an attempt left out of the ranking says so.
+    monkeypatch.setattr(results, "STORED_POSITIONS", 3)
+    RoundResult.objects.filter(pk=(ranked.pk, 2)).delete()
+    body = client.get(url, headers=en).content.decode()
+    assert "Your place in the round is after the first 2 people." not in body
+    assert "None of your attempts is in this round's ranking." in body
+    monkeypatch.setattr(results, "STORED_POSITIONS", 2)
+    assert "Your place in the round is after the first 2 people." in client.get(url, headers=en).content.decode()
+
+
 def test_public_results_only_once_published(client, ranked, world):
     url = reverse("contests:public_results", args=[ranked.contest_id])
     assert "No results have been published" in client.get(url, headers={"accept-language": "en"}).content.decode()
