@@ -274,6 +274,44 @@ def submit_attempt(request, key: str):
     return attempt
 
 
+class StandingOut(Schema):
+    position: int | None = None  # the person's place by their best attempt, when stored
+    rank: int | None = None
+    prize: str = ""
+    after: int | None = None  # past the stored head: the number of places stored before theirs
+
+
+class AttemptResultOut(ResultOut):
+    results_published: bool
+    standing: StandingOut | None  # null until the round's results are published
+
+
+@router.get(
+    "/attempts/{key}/result",
+    response={200: AttemptResultOut, 404: Error, 409: Error},
+    auth=None,
+    summary="A submitted attempt's result, and the person's place once the results are published",
+)
+def attempt_result(request, key: str):
+    attempt = taking.attempt_for_page(key)
+    if attempt is None:
+        return Status(404, {"error": _("This attempt does not exist."), "code": "not_found"})
+    if attempt.is_open:
+        return Status(409, {"error": _("This attempt has not been submitted yet."), "code": "in_progress"})
+    standing = selectors.standing(attempt)
+    place = None
+    if standing is not None:
+        result = standing.result
+        place = {"after": standing.after}
+        if result is not None:
+            place.update(position=result.position, rank=result.rank, prize=result.prize)
+    return {
+        **{f: getattr(attempt, f) for f in ResultOut.model_fields},
+        "results_published": attempt.round.results_published,
+        "standing": place,
+    }
+
+
 class WinnerOut(Schema):
     position: int
     rank: int

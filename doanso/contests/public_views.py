@@ -27,7 +27,7 @@ from doanso.org.models import Unit
 from . import selectors
 from .forms import RegistrationForm
 from .models import Attempt, AttemptQuestion, Audience, Contest, OverallResult, Participant, Round, RoundResult
-from .services import fairplay, results, taking
+from .services import fairplay, taking
 from .services.taking import AttemptRefused
 
 SESSION_KEY = "contest:{pk}"
@@ -282,14 +282,7 @@ def attempt_result(request, key):
         return redirect("contests:attempt", key)
     round_ = attempt.round
     context = {"attempt": attempt, "round": round_, "contest": round_.contest}
-    if round_.results_published:
-        # The person's place by their best attempt, from the stored head of the ranking (results.STORED_POSITIONS
-        # people); past the head only that much is known.
-        standing = RoundResult.objects.filter(round=round_, participant_id=attempt.participant_id).first()
-        context["standing"] = standing
-        if standing is None:
-            stored = RoundResult.objects.filter(round=round_).count()
-            context["after"] = stored if stored >= results.STORED_POSITIONS else None
+    context["standing"] = selectors.standing(attempt)
     if round_.has_closed():
         # After the close, the answer key is no longer a secret: show what was right, with the explanations.
         rows = AttemptQuestion.objects.filter(attempt=attempt).select_related("version").order_by("position")

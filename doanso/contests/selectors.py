@@ -179,3 +179,27 @@ def attempt_questions(attempt) -> list[dict]:
 
 def remaining_seconds(attempt) -> int:
     return max(0, int((attempt.deadline - timezone.now()).total_seconds()))
+
+
+@dataclass
+class Standing:
+    """Where a person stands in a round whose results are published: their stored place (``result``), or, past
+    the stored head of the ranking, the number of places stored before theirs (``after``); neither when none
+    of their attempts is ranked (disqualified)."""
+
+    result: RoundResult | None
+    after: int | None
+
+
+def standing(attempt: Attempt) -> Standing | None:
+    """The standing of ``attempt``'s participant (by their best attempt), or None before publication."""
+    from .services.results import STORED_POSITIONS
+
+    round_ = attempt.round
+    if not round_.results_published:
+        return None
+    result = RoundResult.objects.filter(round=round_, participant_id=attempt.participant_id).first()
+    if result is not None:
+        return Standing(result, None)
+    stored = RoundResult.objects.filter(round=round_).count()
+    return Standing(None, stored if stored >= STORED_POSITIONS else None)

@@ -186,6 +186,8 @@ ROUTES = {
         data=lambda w: {"position": 1, "chosen": [first_option(w)], "seq": 1},
     ),
     "api:submit_attempt": Route(expect=same(200), method="post", json=True, kwargs=K),
+    # The persona's attempt is still in progress: there is no result yet, for anyone.
+    "api:attempt_result": Route(expect=same(409), kwargs=K),
     # Results of a round not published are missing for everyone.
     "api:round_results": Route(expect=same(404), kwargs=lambda w: {"round_id": round_(w).pk}),
 }

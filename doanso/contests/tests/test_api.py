@@ -68,9 +68,16 @@ def test_published_results(client, contest, round_, register, world):
     from doanso.contests.services import taking
 
     a = taking.start_attempt(round_, register())
+    mine = reverse("api:attempt_result", args=[a.key])
+    assert (client.get(mine).status_code, client.get(mine).json()["code"]) == (409, "in_progress")
     taking.submit_attempt(a.key)
     results.rank_round(round_, actor=world.manager_C1, now=round_.closes_at + datetime.timedelta(seconds=5))
     url = reverse("api:round_results", args=[round_.pk])
     assert client.get(url).status_code == 404
+    before = client.get(mine).json()
+    assert (before["results_published"], before["standing"], before["question_total"]) == (False, None, 10)
     results.publish_results(round_, actor=world.manager_C1)
     assert [w["prize"] for w in client.get(url).json()] == ["first"]
+    standing = client.get(mine).json()["standing"]
+    assert standing == {"position": 1, "rank": 1, "prize": "first", "after": None}
+    assert client.get(reverse("api:attempt_result", args=["x" * 32])).status_code == 404
