@@ -24,12 +24,16 @@ from ..models import Attempt, AttemptFlag, FlagKind, FlagStatus
 from ..permissions import MANAGE_CONTESTS
 
 # Requests allowed per window (seconds), by kind of action; settings.CONTEST_RATE_LIMITS overrides.
+# An address is not a person: a school takes part together behind one address (a union branch's contest session
+# in the hall, 200 students), and mobile carriers put many phones behind one IPv4 address (CGNAT). The limits per
+# address only stop floods; scripted entries are caught by the one-person rule, the optional challenge and the
+# fair-play flags, and a person's own requests by the limits per attempt.
 DEFAULT_LIMITS = {
-    "register": (10, 600),  # per address: a school's shared Wi-Fi registers a class, not a thousand
-    "start": (20, 600),
+    "register": (300, 600),  # per address
+    "start": (600, 600),  # per address (the attempt cap limits each person)
     "save": (240, 60),  # per attempt: one tap a quarter of a second, sustained
-    "save_ip": (3000, 60),  # per address: a whole class answering at once
-    "submit": (30, 60),
+    "save_ip": (10_000, 60),  # per address: 300 people answering at once, with retries
+    "submit": (600, 60),  # per address
 }
 IDENTICAL_BULK = 5  # the same answer sequence from one address this many times raises a flag
 

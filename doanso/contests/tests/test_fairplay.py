@@ -68,6 +68,26 @@ def test_each_counter_of_a_throttle_stops_at_its_own_limit(settings, backend):
         cache.clear()
 
 
+def test_a_school_taking_part_from_one_address_is_not_refused(client, contest, round_, world):
+    """A union branch's contest session: a class registers, starts and submits from the school's one address
+    within a few minutes, under the default limits."""
+    from doanso.contests.models import Attempt
+
+    statuses = set()
+    for i in range(45):
+        client.cookies.clear()
+        registered = client.post(
+            reverse("contests:register", args=[contest.pk]),
+            {"full_name": f"Học Sinh {i}", "date_of_birth": "01/01/2008", "phone": f"0905{i:06d}", "unit": "— B1"},
+        )
+        started = client.post(reverse("contests:start", args=[round_.pk]))
+        statuses |= {registered.status_code, started.status_code}
+        key = started.url.rstrip("/").split("/")[-1]
+        statuses.add(client.post(reverse("contests:attempt_submit", args=[key])).status_code)
+    assert statuses == {302}
+    assert Attempt.objects.filter(status="submitted").count() == 45
+
+
 def test_registrations_per_address_are_limited(client, contest, settings):
     settings.CONTEST_RATE_LIMITS = {"register": (2, 600)}
     url = reverse("contests:register", args=[contest.pk])
