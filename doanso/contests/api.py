@@ -285,6 +285,20 @@ class AttemptResultOut(ResultOut):
     results_published: bool
     standing: StandingOut | None  # null until the round's results are published
 
+    @staticmethod
+    def resolve_results_published(obj):
+        return obj.round.results_published
+
+    @staticmethod
+    def resolve_standing(obj):
+        standing = selectors.standing(obj)
+        if standing is None:
+            return None
+        result = standing.result
+        if result is None:
+            return {"after": standing.after}
+        return {"position": result.position, "rank": result.rank, "prize": result.prize}
+
 
 @router.get(
     "/attempts/{key}/result",
@@ -298,18 +312,7 @@ def attempt_result(request, key: str):
         return Status(404, {"error": _("This attempt does not exist."), "code": "not_found"})
     if attempt.is_open:
         return Status(409, {"error": _("This attempt has not been submitted yet."), "code": "in_progress"})
-    standing = selectors.standing(attempt)
-    place = None
-    if standing is not None:
-        result = standing.result
-        place = {"after": standing.after}
-        if result is not None:
-            place.update(position=result.position, rank=result.rank, prize=result.prize)
-    return {
-        **{f: getattr(attempt, f) for f in ResultOut.model_fields},
-        "results_published": attempt.round.results_published,
-        "standing": place,
-    }
+    return attempt
 
 
 class WinnerOut(Schema):

@@ -281,8 +281,7 @@ def attempt_result(request, key):
     if attempt.is_open:
         return redirect("contests:attempt", key)
     round_ = attempt.round
-    context = {"attempt": attempt, "round": round_, "contest": round_.contest}
-    context["standing"] = selectors.standing(attempt)
+    context = {"attempt": attempt, "round": round_, "contest": round_.contest, "standing": selectors.standing(attempt)}
     if round_.has_closed():
         # After the close, the answer key is no longer a secret: show what was right, with the explanations.
         rows = AttemptQuestion.objects.filter(attempt=attempt).select_related("version").order_by("position")

@@ -13,6 +13,7 @@ from doanso.members.selectors import subtree_counts
 from doanso.org.models import Unit
 
 from .models import PRIZE_ORDER, Attempt, Contest, Round, RoundResult, UnitQuota, UnitTally
+from .services import results
 
 
 def _roll_up(direct: dict[int, tuple[int, int]], paths: dict[int, str]) -> dict[int, list[int]]:
@@ -193,8 +194,6 @@ class Standing:
 
 def standing(attempt: Attempt) -> Standing | None:
     """The standing of ``attempt``'s participant (by their best attempt), or None before publication."""
-    from .services.results import STORED_POSITIONS
-
     round_ = attempt.round
     if not round_.results_published:
         return None
@@ -202,4 +201,4 @@ def standing(attempt: Attempt) -> Standing | None:
     if result is not None:
         return Standing(result, None)
     stored = RoundResult.objects.filter(round=round_).count()
-    return Standing(None, stored if stored >= STORED_POSITIONS else None)
+    return Standing(None, stored if stored >= results.STORED_POSITIONS else None)

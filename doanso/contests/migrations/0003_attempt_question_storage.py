@@ -15,7 +15,8 @@ from django.db import migrations, models
 def fill_factor(value):
     def set_it(apps, schema_editor):
         if schema_editor.connection.vendor == "postgresql":
-            schema_editor.execute(f"ALTER TABLE contests_attemptquestion SET (fillfactor = {value})")
+            # A storage parameter takes no bind parameter; the value is one of the two integers below.
+            schema_editor.execute(f"ALTER TABLE contests_attemptquestion SET (fillfactor = {int(value)})")
 
     return set_it
 

@@ -2,8 +2,10 @@
 
 These run hundreds of times a second at a round's close, so each is a handful of indexed statements:
 - the attempt is reached by its secret key (no session lookup);
-- an answer save is one SELECT and one conditional UPDATE (the condition refuses stale and replayed saves);
-- a submit locks the attempt row (double submits count once), grades in one query and bumps the unit's tally.
+- an answer save is one conditional UPDATE (the condition refuses stale and replayed saves; a refused save is
+  then explained with ordinary queries);
+- a submit locks the attempt row (double submits count once), grades it and bumps the unit's tally: on
+  PostgreSQL in one call of a database function (decision 0013), elsewhere through the ORM.
 Contestants' writes are not copied to the audit log: the attempt rows are their own record (times, address,
 every answer with its sequence number); see docs/decisions/0011-contest-hot-path.md.
 """

@@ -27,12 +27,17 @@ def run_parallel(fn, n):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(n)]
+    run_together(*[worker] * n)
+    return results, errors
+
+
+def run_together(*targets):
+    """Run each of ``targets`` in a thread of its own and wait for all of them."""
+    threads = [threading.Thread(target=target) for target in targets]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return results, errors
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
@@ -91,11 +96,7 @@ def test_a_save_racing_a_submit_is_either_graded_or_refused(round_, register):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=submit), threading.Thread(target=save)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(submit, save)
     attempt.refresh_from_db()
     assert attempt.status == AttemptStatus.SUBMITTED
     assert outcome == {"refused": {"submitted"}}
@@ -134,10 +135,6 @@ def test_a_submit_racing_a_save_grades_the_save(round_, register):
         finally:
             connection.close()
 
-    threads = [threading.Thread(target=save), threading.Thread(target=submit)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    run_together(save, submit)
     assert result == {"correct": 4}
     assert Attempt.objects.get(pk=attempt.pk).correct == 4
