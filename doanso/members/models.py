@@ -254,7 +254,9 @@ class MemberEvent(models.Model):
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
     date = models.DateField(_("date"))
     # The timeline is read per member only: unit, other unit and actor have no index of their own, which every
-    # imported member's admission event would otherwise pay for three times (decision 0012).
+    # imported member's admission event would otherwise pay for three times, nor a database foreign key (whose
+    # row-lock check on the unit cost each imported member as much as the timeline row itself). Django still
+    # enforces PROTECT, and units and users are closed or deactivated, never deleted (decision 0012).
     unit = models.ForeignKey(
         "org.Unit",
         verbose_name=_("unit"),
@@ -263,6 +265,7 @@ class MemberEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     other_unit = models.ForeignKey(
         "org.Unit",
@@ -272,12 +275,19 @@ class MemberEvent(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
+        db_constraint=False,
     )
     status_after = models.CharField(_("status after"), max_length=16, choices=MemberStatus.choices)
     note = models.CharField(_("note"), max_length=500, blank=True)
     data = models.JSONField(default=dict, blank=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     created_at = models.DateTimeField(default=timezone.now)
 
