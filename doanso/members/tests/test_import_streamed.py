@@ -2,6 +2,8 @@
 while the next chunk is checked). Small chunks put related rows in different chunks; the outcome must be that of
 checking the whole file first."""
 
+import datetime
+
 import pytest
 from django.utils import translation
 from freezegun import freeze_time
@@ -115,3 +117,38 @@ def test_progress_is_reported_for_each_chunk(world, tmp_path):
     stream(world, write_xlsx(tmp_path / "ds.xlsx", [HEADER, *people(5)]), progress=lambda d, t: seen.append((d, t)))
     assert seen == [(2, 5), (4, 5), (5, 5), (5, 5)]
     assert Member.objects.count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_lookups_read_on_a_connection_of_their_own(world, tmp_path, monkeypatch):
+    # A task or the command imports outside any transaction: on PostgreSQL the registry lookups then run on a
+    # second connection, beside the writes. They must still find what is registered (row 4 is a member already),
+    # give the outcome of checking the whole file first, and close that connection.
+    from django.db import connection
+
+    registered = MemberFactory(
+        unit=world.B1,
+        citizen_id="048303000003",
+        family_name="Trần",
+        middle_name="Thị",
+        given_name="Dũng",
+        sex="female",
+        date_of_birth=datetime.date(2003, 5, 17),
+    )
+    path = write_xlsx(tmp_path / "ds.xlsx", [HEADER, *people(6)])
+    expected = whole_file_plan(world, path).summary()
+    opened = []
+    new_connection = connection.get_new_connection
+    monkeypatch.setattr(
+        connection, "get_new_connection", lambda params: opened.append(new_connection(params)) or opened[-1]
+    )
+    _plan, counts = stream(world, path)
+    assert counts == expected
+    assert (counts["created"], counts["errors"]) == (5, 0)
+    assert counts["updated"] + counts["unchanged"] == 1
+    assert Member.objects.filter(citizen_id="048303000003").get().pk == registered.pk
+    assert Member.objects.count() == 6
+    if connection.vendor == "postgresql":
+        assert len(opened) == 1 and opened[0].closed
+    else:
+        assert opened == []
