@@ -365,8 +365,9 @@ def main():
         assert (second["created"], second["updated"], second["unchanged"]) == (0, 0, ROWS), second
         print(f"the same file again: {second['seconds']:.2f} s, {second['unchanged']:,} unchanged, nothing written")
 
-        # A worker that has imported before: the address tables are loaded once per process (~0.5 s), not per
-        # import, so a first small import warms them, as django-import-export is warmed by nothing it needs.
+        # A worker that has imported before: the address tables are loaded once per process (~0.8 s, while its
+        # first import reads the file), not per import, so a first small import warms them, as
+        # django-import-export is warmed by nothing it needs.
         warm = tmp / "warm.xlsx"
         write_our_layout(warm, 5, first=900_000)
         run_import(warm, "HC")
