@@ -3,8 +3,9 @@ attempt (to resume), saving answers, submitting, the result and the published re
 
 A public participant is identified by the token that registration returns (header ``X-Participant-Token``);
 a member by their API token or session. The attempt is reached by its key, as on the web (decisions/0011).
-Refusals answer {"error", "code"}: 404 not_found, 409 (stale, bad_option, bad_question, cap_reached, closed…),
-410 time_up / submitted, 429 rate_limited.
+Refusals answer {"error", "code"}: 404 not_found, 409 (stale, bad_seq, bad_option, bad_question, bad_prediction,
+cap_reached, closed…), 410 time_up / submitted, 429 rate_limited; values of the wrong shape and registrations
+refused by the rules answer 422 {"errors": {field: [messages]}} (see doanso/api.py).
 """
 
 import datetime
@@ -44,6 +45,11 @@ def _participant(request, contest_id: int) -> Participant | None:
         if found is not None:
             return found
     user = getattr(request, "user", None)
+    if (user is None or not user.is_authenticated) and request.headers.get("Authorization"):
+        # A member's app sends its API token (these routes take the public's token too, so ninja's auth is off).
+        from doanso.api import TokenAuth
+
+        user = TokenAuth()(request)
     if user is not None and user.is_authenticated:
         return Participant.objects.filter(contest_id=contest_id, user=user).first()
     return None
@@ -219,8 +225,8 @@ def attempt_detail(request, key: str):
 class AnswerIn(Schema):
     seq: int
     position: int | None = None
-    chosen: list[int] | None = None
-    prediction: str | None = None
+    chosen: list[int] | None = None  # [] clears the answer
+    prediction: int | str | None = None  # a number, or text as typed ("1.250.000")
 
 
 class Saved(Schema):
@@ -239,8 +245,13 @@ def save_answer(request, key: str, payload: AnswerIn):
         fairplay.throttle(("save", key), ("save_ip", _ip(request) or "-"))
         if payload.prediction is not None:
             taking.save_prediction(key, payload.prediction, payload.seq)
+        elif payload.chosen is None:
+            # A save without "chosen" would otherwise clear the saved answer.
+            return Status(
+                409, {"error": _("Send the options chosen (an empty list clears the answer)."), "code": "bad_option"}
+            )
         else:
-            taking.save_answer(key, payload.position or 0, payload.chosen or [], payload.seq)
+            taking.save_answer(key, payload.position or 0, payload.chosen, payload.seq)
     except fairplay.RateLimited as exc:
         return _limited(exc)
     except AttemptRefused as exc:

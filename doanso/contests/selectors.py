@@ -12,7 +12,7 @@ from django.utils import timezone
 from doanso.members.selectors import subtree_counts
 from doanso.org.models import Unit
 
-from .models import PRIZE_ORDER, Attempt, Contest, Round, RoundResult, UnitQuota, UnitTally
+from .models import PRIZE_ORDER, Attempt, AttemptStatus, Contest, Round, RoundResult, UnitQuota, UnitTally
 from .services import results
 
 
@@ -179,6 +179,9 @@ def attempt_questions(attempt) -> list[dict]:
 
 
 def remaining_seconds(attempt) -> int:
+    """Seconds left to answer: none once the attempt is submitted, whatever its deadline."""
+    if attempt.status != AttemptStatus.IN_PROGRESS:
+        return 0
     return max(0, int((attempt.deadline - timezone.now()).total_seconds()))
 
 

@@ -1,4 +1,26 @@
+from urllib.parse import unquote_to_bytes
+
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.utils.translation import gettext as _
+
 from .audit import request_ip
+
+
+class RefuseNulMiddleware:
+    """Refuses, with 400, an address whose path or query string holds a NUL character (%00): no page takes one,
+    and PostgreSQL refuses it in a query, which would otherwise be a server error wherever a view passes a path
+    or query value to the database. (Django's forms already refuse NUL in what they read.)"""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if "\x00" in request.path_info or b"\x00" in unquote_to_bytes(request.META.get("QUERY_STRING", "")):
+            message = _("The address contains a NUL character (%00).")
+            if request.path_info.startswith("/api/"):
+                return JsonResponse({"error": message, "code": "bad_request"}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
 
 
 class RequestContextMiddleware:

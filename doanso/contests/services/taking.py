@@ -14,7 +14,9 @@ import datetime
 import hashlib
 import json
 import random
+import re
 import secrets
+import unicodedata
 from typing import NoReturn
 
 from django.core.cache import cache
@@ -25,7 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doanso.core.text import fold, nfc
-from doanso.members.importing import Bad, parse_citizen_id, parse_phone
+from doanso.members.importing import Bad, Masked, parse_citizen_id, parse_phone
 from doanso.members.models import CURRENT_STATUSES, Member, Occupation
 
 from ..models import (
@@ -67,6 +69,18 @@ def _check_unit(contest: Contest, unit) -> None:
         raise ValidationError({"unit": _("This unit has ended; choose the unit you belong to now.")})
 
 
+# A phone number or citizen ID typed with spaces, dots and a country code is never longer than this; a longer
+# value is refused before it is parsed, and never echoed back in a message.
+_LONGEST_TYPED_NUMBER = 40
+
+
+def _visible_text(text: str) -> str:
+    """NFC, without control and invisible format characters (NUL, zero-width spaces…), spaces collapsed: a name
+    of zero-width spaces is no name, and PostgreSQL refuses NUL."""
+    text = "".join(ch for ch in nfc(text) if unicodedata.category(ch) not in ("Cc", "Cf"))
+    return " ".join(text.split())
+
+
 @transaction.atomic
 def register_participant(
     contest: Contest,
@@ -85,7 +99,7 @@ def register_participant(
     if not contest.is_published or contest.audience != Audience.PUBLIC:
         raise ValidationError(_("This contest does not take public registrations."))
     errors: dict[str, str | list[str]] = {}
-    full_name = nfc(full_name)
+    full_name = _visible_text(full_name)
     if len(full_name.split()) < 2:
         errors["full_name"] = _("Write your full name (family name and given name).")
     elif len(full_name) > (Participant._meta.get_field("full_name").max_length or 0):
@@ -96,15 +110,23 @@ def register_participant(
     if date_of_birth is None or not (today.year - 100 <= date_of_birth.year <= today.year - 6):
         errors["date_of_birth"] = _("Check the date of birth (dd/mm/yyyy).")
     try:
+        if len(phone) > _LONGEST_TYPED_NUMBER:
+            raise Bad(_("This is too long for a phone number."))
         phone = parse_phone(phone)
     except Bad as exc:
         errors["phone"] = str(exc)
+    except Masked:
+        errors["phone"] = _("Write the whole phone number, without hidden digits.")
     cid = None
     if citizen_id and citizen_id.strip():
         try:
+            if len(citizen_id) > _LONGEST_TYPED_NUMBER:
+                raise Bad(_("This is too long for a citizen ID."))
             cid = parse_citizen_id(citizen_id)
         except Bad as exc:
             errors["citizen_id"] = str(exc)
+        except Masked:
+            errors["citizen_id"] = _("Write the whole citizen ID, without hidden digits.")
     try:
         _check_unit(contest, unit)
     except ValidationError as exc:
@@ -124,7 +146,12 @@ def register_participant(
         if cid and by_phone.citizen_id and by_phone.citizen_id != cid:
             raise ValidationError({"citizen_id": _("This is not the citizen ID registered with this phone number.")})
         return by_phone
-    if cid and Participant.objects.filter(contest=contest, citizen_id=cid).exists():
+    holder = Participant.objects.filter(contest=contest, citizen_id=cid).first() if cid else None
+    if holder is not None:
+        if holder.user_id is not None:
+            raise ValidationError(
+                {"citizen_id": _("This citizen ID is a member's, who takes part by logging in: log in instead.")}
+            )
         raise ValidationError(
             {"citizen_id": _("This citizen ID is already registered in this contest with another phone number.")}
         )
@@ -345,7 +372,7 @@ def _check_seq(seq) -> None:
     # The column holds up to 2**31 - 1: a larger number (forged, or a client gone wrong) is refused here, not by
     # the database with a server error.
     if not _small_int(seq, 2**31):
-        _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
+        _refuse(_("The save's sequence number must be a whole number from 1 to 2147483647."), "bad_seq", "seq")
 
 
 def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
@@ -432,6 +459,19 @@ def _fast_save(key: str, position: int, ids: list[int], seq: int, now) -> bool:
         return cursor.rowcount == 1
 
 
+# A whole number, its thousands grouped with dots, commas or spaces as people write them ("1.250.000") or not.
+_PREDICTION = re.compile(r"[0-9]{1,3}(?:([.,\s])[0-9]{3}(?:\1[0-9]{3})*)?|[0-9]+")
+
+
+def _prediction_number(value) -> int | None:
+    """The prediction as a number, or None: "1.5" (not thousands) and digits of other scripts are refused."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if not isinstance(value, str) or len(value) > 30 or not _PREDICTION.fullmatch(value.strip()):
+        return None
+    return int(re.sub(r"[^0-9]", "", value))
+
+
 def save_prediction(key: str, value, seq: int, *, now=None) -> None:
     now = now or timezone.now()
     _check_seq(seq)
@@ -443,11 +483,8 @@ def save_prediction(key: str, value, seq: int, *, now=None) -> None:
     if attempt.status == AttemptStatus.IN_PROGRESS and now > attempt.deadline + GRACE:
         finalise_attempt(attempt, now=now)
     _check_open(attempt, now)
-    try:
-        number = int(str(value).replace(".", "").replace(",", "").replace(" ", ""))
-    except (TypeError, ValueError):
-        _refuse(_("Write the prediction as a whole number."), "bad_prediction", "prediction")
-    if not 0 <= number <= 10**12:
+    number = _prediction_number(value)
+    if number is None or not 0 <= number <= 10**12:
         _refuse(_("Write the prediction as a whole number."), "bad_prediction", "prediction")
     updated = Attempt.objects.filter(pk=attempt.pk, prediction_seq__lt=seq, status=AttemptStatus.IN_PROGRESS).update(
         prediction=number, prediction_seq=seq

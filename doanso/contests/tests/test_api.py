@@ -81,3 +81,105 @@ def test_published_results(client, contest, round_, register, world):
     standing = client.get(mine).json()["standing"]
     assert standing == {"position": 1, "rank": 1, "prize": "first", "after": None}
     assert client.get(reverse("api:attempt_result", args=["x" * 32])).status_code == 404
+
+
+def registration(**changes):
+    return {"full_name": "Lê Thị Hồng", "date_of_birth": "2004-09-02", "phone": "0912345678", "unit": "b2", **changes}
+
+
+def started_attempt(client, contest, round_):
+    reg = post(client, reverse("api:register_participant", args=[contest.pk]), registration())
+    token = reg.json()["token"]
+    return post(client, reverse("api:start_attempt", args=[round_.pk]), **{"X-Participant-Token": token}).json()
+
+
+def test_malformed_requests_are_refused_in_vietnamese_never_a_server_error(client, contest, round_, settings):
+    # Found by a test pass: each of these was a 500 on PostgreSQL, or an English message from the framework.
+    url = reverse("api:register_participant", args=[contest.pk])
+    vi = {"Accept-Language": "vi"}
+    masked = post(client, url, registration(phone="0912***222", citizen_id="048303***111"), **vi)
+    assert masked.status_code == 422
+    assert masked.json()["errors"] == {
+        "phone": ["Hãy ghi đủ số điện thoại, không che chữ số nào."],
+        "citizen_id": ["Hãy ghi đủ số CCCD, không che chữ số nào."],
+    }
+    long_phone = post(client, url, registration(phone="09" * 2500), **vi).json()["errors"]["phone"]
+    assert long_phone == ["Quá dài đối với một số điện thoại."]
+    invisible = post(client, url, registration(full_name="\u200b\u200b \u200b"), **vi)
+    assert invisible.status_code == 422 and "full_name" in invisible.json()["errors"]
+    bad_date = post(client, url, registration(date_of_birth="2005-02-31"), **vi)
+    assert (bad_date.status_code, bad_date.json()) == (
+        422,
+        {"errors": {"date_of_birth": ["Hãy nhập một ngày hợp lệ (năm-tháng-ngày)."]}},
+    )
+    missing = post(client, url, {"full_name": "Lê Thị Hồng"}, **vi).json()["errors"]
+    assert set(missing) == {"date_of_birth", "phone", "unit"} and missing["phone"] == ["Bạn cần nhập mục này."]
+    nul = post(client, url, registration(full_name="Lê\u0000 Thị Hồng"), **vi)
+    assert (nul.status_code, nul.json()["code"]) == (400, "bad_request")
+    broken = client.post(url, "{not json", content_type="application/json", headers=vi)
+    assert (broken.status_code, broken.json()["code"]) == (400, "bad_request")
+    assert "JSON" in broken.json()["error"]
+    unknown = client.get(reverse("api:contest_detail", args=[999_999]), headers=vi)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "not_found")
+    for path in ("/api/v1/contests/attempts/ab%00cd", "/api/v1/contests/attempts/ab%00cd/result"):
+        assert client.get(path).status_code == 400
+    assert client.get("/api/v1/members/?q=%00").status_code == 400
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    big = post(client, reverse("api:save_answer", args=["xyz"]), {"seq": 1, "position": 1, "chosen": [1] * 2000})
+    assert (big.status_code, big.json()["code"]) == (413, "too_large")
+    assert Participant.objects.count() == 0
+
+
+def test_a_save_that_would_wipe_or_block_an_answer_is_refused(client, contest, round_):
+    key = started_attempt(client, contest, round_)["key"]
+    save = reverse("api:save_answer", args=[key])
+    assert post(client, save, {"position": 1, "chosen": [2], "seq": 5}).status_code == 200
+    for body in ({"position": 1, "seq": 6}, {"position": 1, "chosen": None, "seq": 6}):
+        refused = post(client, save, body)
+        assert (refused.status_code, refused.json()["code"]) == (409, "bad_option")
+    for seq in (0, -5, 2**31, 10**40):
+        refused = post(client, save, {"position": 1, "chosen": [3], "seq": seq})
+        assert (refused.status_code, refused.json()["code"]) == (409, "bad_seq"), seq
+    assert AttemptQuestion.objects.get(attempt__key=key, position=1).chosen == [2]
+    assert post(client, save, {"position": 1, "chosen": [], "seq": 7}).status_code == 200  # cleared on purpose
+    assert AttemptQuestion.objects.get(attempt__key=key, position=1).chosen == []
+
+
+def test_predictions_are_whole_numbers_as_people_write_them(client, contest, round_):
+    from doanso.contests.models import Attempt
+
+    key = started_attempt(client, contest, round_)["key"]
+    save = reverse("api:save_answer", args=[key])
+    for seq, (sent, kept) in enumerate(
+        [("1.250.000", 1_250_000), ("2 500", 2500), (1235, 1235), ("1,5", None), ("1.5", None), ("٣٤", None)],
+        start=1,
+    ):
+        response = post(client, save, {"prediction": sent, "seq": seq})
+        if kept is None:
+            assert (response.status_code, response.json()["code"]) == (409, "bad_prediction"), sent
+        else:
+            assert response.status_code == 200, sent
+            assert Attempt.objects.get(key=key).prediction == kept
+
+
+def test_a_submitted_attempt_has_no_time_left(client, contest, round_):
+    key = started_attempt(client, contest, round_)["key"]
+    post(client, reverse("api:submit_attempt", args=[key]))
+    assert client.get(reverse("api:attempt_detail", args=[key])).json()["remaining_seconds"] == 0
+
+
+def test_a_member_app_starts_an_attempt_with_its_api_token(client, contest, round_, world):
+    from doanso.accounts.services import create_api_token
+    from doanso.members.tests.factories import MemberFactory
+
+    user = world.manager_C1
+    MemberFactory(unit=world.B2, user=user)
+    _token, raw = create_api_token(user, actor=user)
+    bearer = {"Authorization": f"Bearer {raw}"}
+    joined = post(client, reverse("api:join_contest", args=[contest.pk]), **bearer)
+    assert joined.status_code == 200, joined.content
+    started = post(client, reverse("api:start_attempt", args=[round_.pk]), **bearer)
+    assert started.status_code == 201, started.content
+    assert post(client, reverse("api:start_attempt", args=[round_.pk])).status_code == 401
+    anonymous = post(client, reverse("api:join_contest", args=[contest.pk]))
+    assert anonymous.status_code in (401, 403) and anonymous.json()["code"] in ("unauthorized", "forbidden")

@@ -200,8 +200,9 @@ def state(a):
         (1, [1, 2], 6, "bad_option"),  # two answers to a single-choice question
         (1, [2], 5, "stale"),  # a replayed save
         (1, [2], 3, "stale"),  # an older save arriving late
-        (1, [2], 3_000_000_000, "stale"),  # beyond the column: refused, not a database error
-        (1, [2], True, "stale"),
+        (1, [2], 3_000_000_000, "bad_seq"),  # beyond the column: refused, not a database error
+        (1, [2], True, "bad_seq"),
+        (1, [2], 0, "bad_seq"),
         ("1", [2], 6, "bad_question"),
         (10**12, [2], 6, "bad_question"),
     ],
@@ -263,7 +264,7 @@ def test_prediction_is_saved_with_its_own_sequence(attempt):
     assert codes(exc.value) == {"bad_prediction"}
     with pytest.raises(AttemptRefused) as exc:
         taking.save_prediction(attempt.key, "7", 3_000_000_000)
-    assert codes(exc.value) == {"stale"}
+    assert codes(exc.value) == {"bad_seq"}
     attempt.refresh_from_db()
     assert attempt.prediction == 1250
 
