@@ -64,6 +64,7 @@ import gc
 import io
 import logging
 import re
+import sys
 import threading
 import unicodedata
 import zipfile
@@ -89,7 +90,7 @@ from doanso.core.text import fold, nfc
 
 from .models import ImportMapping, Member, MemberKind, Occupation, PoliticalTheory, Qualification, Sex
 from .reference import RELIGIONS, resolve_ethnicity
-from .validators import admission_age_errors, citizen_id_errors, normalise_citizen_id
+from .validators import admission_age_errors, citizen_id_errors, normalise_citizen_id, scientific_digits_lost
 
 logger = logging.getLogger(__name__)
 
@@ -554,6 +555,8 @@ class Sheet:
     rows: list[tuple[int, list]]
     # The XLSX itself, kept to look for formulas only when a needed cell turns out empty.
     source: bytes | None = None
+    # (row number, column index) of cells that took their value from a merged cell above them.
+    merged_below: set[tuple[int, int]] = field(default_factory=set)
 
     @functools.cached_property
     def formula_cells(self) -> set[tuple[int, int]]:
@@ -627,6 +630,9 @@ def read_sheet(data: bytes, filename: str = "", sheet: str | None = None) -> She
                 raise ImportFileError(
                     _("This is an OpenDocument text or presentation, not a spreadsheet. Upload the .ods spreadsheet.")
                 )
+            manifest = "META-INF/manifest.xml"
+            if manifest in names and b"encryption-data" in archive.read(manifest):
+                raise _password()  # LibreOffice encrypts content.xml and says so in the manifest
             return _read_calamine(data, "ods", sheet)
         if "word/document.xml" in names or "ppt/presentation.xml" in names:
             raise ImportFileError(
@@ -645,7 +651,8 @@ def _read_calamine(data: bytes, file_type: str, wanted: str | None) -> Sheet:
     except _CRASHES:
         # calamine raises its own errors, but on some malformed files its Rust code panics, which reaches
         # Python as pyo3's PanicException (a BaseException): a damaged file either way.
-        logger.info("calamine could not open a %s file", file_type, exc_info=True)
+        # Logged without the traceback: a damaged upload is the person's problem, told to them, not a bug.
+        logger.info("calamine could not open a %s file: %r", file_type, sys.exception())
         if file_type == "xls" and _xls_has_password(data):
             raise _password() from None
         raise _damaged() from None
@@ -663,18 +670,18 @@ def _read_calamine(data: bytes, file_type: str, wanted: str | None) -> Sheet:
     for name in candidates:
         try:
             ws = workbook.get_sheet_by_name(name)
-            rows = _calamine_rows(ws)
+            rows, merged_below = _calamine_rows(ws)
         except calamine.PasswordError:
             raise _password() from None
         except ImportFileError:
             raise
         except _CRASHES:
-            logger.info("calamine could not read sheet %r", name, exc_info=True)
+            logger.info("calamine could not read sheet %r: %r", name, sys.exception())
             raise _damaged() from None
         if rows or wanted:
             if not rows:
                 raise ImportFileError(_("The sheet “{name}” is empty.").format(name=name))
-            return Sheet(name=name, names=names, file_type=file_type, rows=rows)
+            return Sheet(name=name, names=names, file_type=file_type, rows=rows, merged_below=merged_below)
     if len(names) == 1:
         raise ImportFileError(_("The sheet “{name}” is empty.").format(name=names[0]))
     raise ImportFileError(_("Every sheet of the file is empty."))
@@ -700,15 +707,17 @@ def _xls_has_password(data: bytes) -> bool:
     return at >= 0 and data[at + 20 : at + 22] == b"\x2f\x00"
 
 
-def _calamine_rows(ws) -> list[tuple[int, list]]:
-    """Non-empty rows with their spreadsheet row numbers; merged ranges filled with their top-left value.
+def _calamine_rows(ws) -> tuple[list[tuple[int, list]], set[tuple[int, int]]]:
+    """Non-empty rows with their spreadsheet row numbers; merged ranges filled with their top-left value. Also
+    the (row number, column) of the cells so filled below the top row of their range.
 
     calamine yields rows from the first row of the sheet, but columns from the first used column: cell
     positions of merged ranges are shifted back by that offset.
     """
     start = ws.start
+    merged_below: set[tuple[int, int]] = set()
     if start is None:
-        return []
+        return [], merged_below
     col0 = start[1]
     height = ws.height
     if height > MAX_ROWS + HEADER_SCAN_ROWS:
@@ -744,11 +753,13 @@ def _calamine_rows(ws) -> list[tuple[int, list]]:
                 for c in range(c0, c1 + 1):
                     if cells[c] == "" or cells[c] is None:
                         cells[c] = value
+                        if index != r0:
+                            merged_below.add((index + 1, c))
         for cell in cells:
             if cell != "" and cell is not None:
                 rows.append((index + 1, cells))
                 break
-    return rows
+    return rows, merged_below
 
 
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
@@ -1173,6 +1184,13 @@ def parse_religion(value) -> str:
 def parse_citizen_id(value) -> str:
     if isinstance(value, str):
         _check_masked(value)
+        if scientific_digits_lost(value):
+            raise Bad(
+                _(
+                    "Excel showed this citizen ID as a rounded number ({value}): its last digits are lost. Format "
+                    "the column as Text, type the IDs again and save."
+                ).format(value=value.strip())
+            )
     cid = normalise_citizen_id(value)
     if not cid.isdigit() or len(cid) != 12:
         digits = sum(ch.isdigit() for ch in cid)
@@ -1738,6 +1756,20 @@ _NEEDED = {
     "date_of_birth_female",
     "sex",
 }
+# A member's own data, never shared with the next row (see the merged cells in build_plan).
+_OWN_FIELDS = {
+    "full_name",
+    "family_name",
+    "middle_name",
+    "given_name",
+    "date_of_birth",
+    "date_of_birth_male",
+    "date_of_birth_female",
+    "citizen_id",
+    "phone",
+    "email",
+    "card_number",
+}
 _STRONG_FIELDS = ("date_of_birth", "date_of_birth_male", "date_of_birth_female", "citizen_id")
 _IDENTITY_FIELDS = (
     "full_name",
@@ -1816,18 +1848,11 @@ def build_plan(
     columns = [Column(i, h, f) for i, (h, f) in enumerate(zip(header.columns, fields, strict=True)) if f]
     plan = ImportPlan(filename=options.filename, sheet=sheet.name, header_row=header.row, unit=unit)
     data_rows = sheet.rows[header.data_from :]
-    # Trailing rows with at most one filled cell and neither a date of birth nor a citizen ID are the footer
-    # (totals, "Người lập biểu", signatures), not members.
-    mapped = [c.index for c in columns]
-    strong = [c.index for c in columns if c.field in _STRONG_FIELDS]
-    last = len(data_rows)
-    while last:
-        cells = data_rows[last - 1][1]
-        filled = sum(not _is_blank(_at(cells, i)) for i in mapped)
-        if filled > 1 or any(not _is_blank(_at(cells, i)) for i in strong):
-            break
-        last -= 1
-    data_rows = data_rows[:last]
+    data_rows = data_rows[: _footer_start(data_rows, columns)]
+    if not data_rows:
+        raise ImportFileError(
+            _("The sheet “{name}” has the column names but no member under them.").format(name=sheet.name)
+        )
     plan.rows = len(data_rows)
     total = len(data_rows)
     chunk = chunk or chunk_size(total)
@@ -1841,6 +1866,15 @@ def build_plan(
             (column.index, column.field, column.header, PARSERS[column.field], {} if target.cached else None)
         )
     by_field = {c.field: c for c in columns}
+    # A merged cell over several rows may give a unit or a branch to each member under it, but not a member's own
+    # name, birth date, ID, phone, e-mail or card: each member's own value is then missing.
+    shared = [
+        (c.index, c.header)
+        for c in columns
+        if c.field in _OWN_FIELDS and any(col == c.index for _r, col in sheet.merged_below)
+    ]
+    shared_rows = {r for r, col in sheet.merged_below if any(col == i for i, _h in shared)}
+    shared_message = _("This cell is merged with the one above: each member needs their own. Unmerge the cells.")
     formulas = sheet.file_type == "xlsx"
     age_checked: dict = {}
     formula_message = _(
@@ -1884,6 +1918,10 @@ def build_plan(
                 row.errors.append(RowError(number, header_name, shown(raw), str(value.args[0])))
             else:
                 values[key] = value
+        if shared_rows and number in shared_rows:
+            for index, header_name in shared:
+                if (number, index) in sheet.merged_below:
+                    row.errors.append(RowError(number, header_name, shown(_at(cells, index)), str(shared_message)))
         _check_row(row, by_field, units, divisions, age_checked)
         checked.append(row)
         if done in (boundary, total):
@@ -1912,6 +1950,50 @@ def build_plan(
 def _decide(decider: Decider, sink: PlanSink, rows: list[_Row], lookup: Lookup, waiting: Callable[[], None]) -> None:
     waiting()
     sink.write(decider.decide(rows, lookup.found(decider.created_ids)), decider)
+
+
+# Words of a list's closing block, folded: "Người lập biểu", "TM. Ban chấp hành", "Bí thư", "Xác nhận", "(Ký, ghi rõ
+# họ tên)", "Tổng cộng", "Hòa Vang, ngày 5 tháng 3 năm 2025".
+_FOOTER_WORDS = re.compile(
+    r"nguoi lap|lap bieu|\bt/?m\b|thay mat|ban chap hanh|bi thu|xac nhan|ky ten|\bky,|da ky|tong cong|tong so"
+    r"|\bngay\b.*\bthang\b.*\bnam\b"
+)
+# How far from the end the closing block is looked for.
+_FOOTER_SCAN = 15
+
+
+def _footer_start(rows: list[tuple[int, list]], columns: list[Column]) -> int:
+    """How many of ``rows`` (those under the header) are members: the closing block is not. It starts at a row
+    near the end that says what it is (``_FOOTER_WORDS``; the signature block, the totals) when no member follows,
+    and takes in, after the last member, rows with a single filled cell outside the name columns (a total, a
+    place and date). A lone name after the last member is a member whose data is missing, and is reported."""
+    mapped = [c.index for c in columns]
+    strong = [c.index for c in columns if c.field in _STRONG_FIELDS]
+    names = [c.index for c in columns if c.field in ("full_name", "family_name", "given_name")]
+
+    def filled(cells, indexes) -> list[int]:
+        return [i for i in indexes if not _is_blank(_at(cells, i))]
+
+    def member(cells) -> bool:
+        # A name and a date of birth or citizen ID with digits in it (a signature under the ID column has none).
+        dated = any(c.__class__ is not str or _has_digit(c) for c in (_at(cells, i) for i in filled(cells, strong)))
+        return dated and bool(filled(cells, names) or not names)
+
+    def says_footer(cells) -> bool:
+        return any(c.__class__ is str and _FOOTER_WORDS.search(fold(c)) for c in cells)
+
+    end = len(rows)
+    for i in range(max(0, end - _FOOTER_SCAN), end):
+        if says_footer(rows[i][1]) and not any(member(rows[j][1]) for j in range(i, end)):
+            end = i
+            break
+    while end:
+        cells = rows[end - 1][1]
+        given = filled(cells, mapped)
+        if filled(cells, strong) or len(given) > 1 or (given and given[0] in names):
+            break
+        end -= 1
+    return end
 
 
 class _Marker:
@@ -2220,7 +2302,12 @@ class Decider:
             )
             return "rejected", None
         changed = tuple(
-            f for f in _COMPARED if f in values and values[f] != stored[f] and not _same_empty(values[f], stored[f])
+            f
+            for f in _COMPARED
+            if f in values
+            and values[f] != stored[f]
+            and not _same_empty(values[f], stored[f])
+            and not (f in _NAME_FIELDS and _only_loses_marks(values[f], stored[f]))
         )
         if not changed:
             plan.unchanged += 1
@@ -2265,6 +2352,16 @@ class Decider:
             self.plan.creates = [p for p in self.plan.creates if p.row not in self.duplicated]
             self.plan.updates = [p for p in self.plan.updates if p.row not in self.duplicated]
         self.plan.errors = sorted((e for row in self.rows for e in row.errors), key=lambda e: e.row)
+
+
+_NAME_FIELDS = ("family_name", "middle_name", "given_name", "other_names")
+
+
+def _only_loses_marks(new: str, stored: str) -> bool:
+    """A name typed without its diacritics ("Tran Van Binh" for "Trần Văn Bình"): the same person, matched
+    ignoring them, whose registered spelling an import must not overwrite with a poorer one."""
+    folded = fold(new)
+    return folded == fold(stored) and new.lower() == folded
 
 
 def _same_empty(a, b) -> bool:

@@ -1,11 +1,24 @@
 """Checks of the member record that forms, imports and the API share. Messages are shown at the field."""
 
-import contextlib
 import datetime
+import re
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
 from .reference import CITIZEN_ID_PROVINCES
+
+_WHOLE_WITH_DECIMALS = re.compile(r"[0-9]{9,12}\.0+")
+_SCIENTIFIC = re.compile(r"([0-9])(?:[.,]([0-9]+))?[eE]\+([0-9]{1,2})")
+
+
+def scientific_digits_lost(text: str) -> bool | None:
+    """For a number in scientific notation as Excel shows a long one ("4.82E+10"): whether digits were lost on
+    the way (the mantissa has fewer digits than the number); None when ``text`` is not such a number."""
+    match = _SCIENTIFIC.fullmatch(text.strip())
+    if match is None:
+        return None
+    return 1 + len(match.group(2) or "") < int(match.group(3)) + 1
 
 
 def normalise_citizen_id(value) -> str:
@@ -18,12 +31,15 @@ def normalise_citizen_id(value) -> str:
     if isinstance(value, int | float):
         text = f"{value:.0f}"
     else:
-        raw = str(value).strip()
+        # A leading apostrophe is how Excel is told "text": typed into a CSV it stays.
+        raw = str(value).strip().lstrip("'")
         text = raw.replace(" ", "").replace(".", "").replace("-", "")
-        if "e+" in raw.lower():
-            # Not a number in scientific notation after all: reported as a wrong ID by the checks.
-            with contextlib.suppress(ValueError):
-                text = f"{float(raw):.0f}"
+        if _WHOLE_WITH_DECIMALS.fullmatch(raw):
+            text = raw.split(".")[0]  # "48203001234.0": a number written out by a program
+        elif scientific_digits_lost(raw) is False:
+            text = f"{Decimal(raw.replace(',', '.')):.0f}"
+        elif "e+" in raw.lower():
+            text = raw  # the digits are lost: reported as a wrong ID by the checks
     if text.isdigit() and 9 <= len(text) < 12:
         text = text.zfill(12)
     return text

@@ -351,3 +351,28 @@ def test_saving_a_column_mapping_is_audited(world):
     assert list(
         AuditRecord.objects.filter(object_type="members.importmapping").order_by("id").values_list("action", flat=True)
     ) == ["members.import_mapping.create", "members.import_mapping.update"]
+
+
+def test_a_name_typed_without_diacritics_matches_but_keeps_the_registered_spelling(world, tmp_path, run):
+    # Found by a test pass: the row matched "Trần Văn Bình" ignoring diacritics, then wrote "Van" over "Văn".
+    member = MemberFactory(
+        unit=world.B1,
+        family_name="Trần",
+        middle_name="Văn",
+        given_name="Bình",
+        citizen_id=None,
+        date_of_birth=datetime.date(2003, 5, 17),
+        sex="male",
+    )
+    rows = [HEADER, person(1, **{"Họ và tên": "Tran Van Binh", "Số CCCD": ""})]
+    counts = run(world, write_xlsx(tmp_path / "ds.xlsx", rows))
+    assert (counts["created"], counts["errors"]) == (0, 0)
+    member.refresh_from_db()
+    assert (member.family_name, member.middle_name, member.given_name) == ("Trần", "Văn", "Bình")
+    # The other way round, the marks are an improvement and are written.
+    member.middle_name = "Van"
+    member.save()
+    rows = [HEADER, person(1, **{"Họ và tên": "Trần Văn Bình", "Số CCCD": ""})]
+    run(world, write_xlsx(tmp_path / "ds2.xlsx", rows))
+    member.refresh_from_db()
+    assert member.middle_name == "Văn"
