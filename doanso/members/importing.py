@@ -68,6 +68,7 @@ import sys
 import threading
 import unicodedata
 import zipfile
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
@@ -559,17 +560,14 @@ class Sheet:
     merged_below: set[tuple[int, int]] = field(default_factory=set)
 
     @functools.cached_property
-    def formula_cells(self) -> set[tuple[int, int]]:
-        """(row number, column index) of formula cells whose result the file does not hold (files written by
-        programs that do not compute; calamine reads such cells as empty). Decompressing the sheet's XML costs
-        half a second at 100,000 rows, so it is done only when asked."""
+    def cells_without_value(self) -> dict[tuple[int, int], str]:
+        """(row number, column index) → "formula" or "error": cells that calamine reads as empty although the
+        file has something there — a formula whose result is not saved (files written by programs that do not
+        compute) or an error result (#VALUE!, #N/A…). Decompressing the sheet's XML costs half a second at
+        100,000 rows: :func:`read_for_import` does it while calamine parses; otherwise it is done when asked."""
         if self.file_type != "xlsx" or self.source is None:
-            return set()
-        try:
-            return _xlsx_formulas_without_value(zipfile.ZipFile(io.BytesIO(self.source)), self.name)
-        except (KeyError, zipfile.BadZipFile, ValueError, OSError, SyntaxError):
-            logger.warning("could not look for formulas in sheet %r", self.name, exc_info=True)
-            return set()
+            return {}
+        return _xlsx_cells_without_value(self.source).get(self.name, {})
 
 
 def _damaged() -> ImportFileError:
@@ -667,6 +665,7 @@ def _read_calamine(data: bytes, file_type: str, wanted: str | None) -> Sheet:
         candidates = visible + [n for n in names if n not in visible]
     if not candidates:
         raise ImportFileError(_("The file has no worksheet."))
+    first: Sheet | None = None
     for name in candidates:
         try:
             ws = workbook.get_sheet_by_name(name)
@@ -678,10 +677,18 @@ def _read_calamine(data: bytes, file_type: str, wanted: str | None) -> Sheet:
         except _CRASHES:
             logger.info("calamine could not read sheet %r: %r", name, sys.exception())
             raise _damaged() from None
-        if rows or wanted:
-            if not rows:
-                raise ImportFileError(_("The sheet “{name}” is empty.").format(name=name))
-            return Sheet(name=name, names=names, file_type=file_type, rows=rows, merged_below=merged_below)
+        if wanted and not rows:
+            raise ImportFileError(_("The sheet “{name}” is empty.").format(name=name))
+        if not rows:
+            continue
+        found = Sheet(name=name, names=names, file_type=file_type, rows=rows, merged_below=merged_below)
+        # Unless a sheet is asked for, the first one with member column names: a workbook often opens on its
+        # instructions ("Hướng dẫn"), the list on the next sheet. Without any, the first sheet with data.
+        if wanted or any(_row_score(cells) >= 2 for _n, cells in rows[:HEADER_SCAN_ROWS]):
+            return found
+        first = first or found
+    if first is not None:
+        return first
     if len(names) == 1:
         raise ImportFileError(_("The sheet “{name}” is empty.").format(name=names[0]))
     raise ImportFileError(_("Every sheet of the file is empty."))
@@ -781,45 +788,57 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _xlsx_formulas_without_value(archive: zipfile.ZipFile, sheet_name: str) -> set[tuple[int, int]]:
-    """Cells of the sheet holding a formula but no saved result (files written by programs that do not compute:
-    calamine then reads them as empty). Looked for only when the sheet has formulas at all."""
+def _xlsx_cells_without_value(source: bytes, only: str | None = None) -> dict[str, dict[tuple[int, int], str]]:
+    """For each worksheet (or the one named ``only``): the cells of ``Sheet.cells_without_value``. A file whose
+    parts cannot be read gives nothing here (calamine's reading says what is wrong with it)."""
     import xml.etree.ElementTree as ET
 
     ns = {
         "m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
         "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     }
-    book = ET.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314
-    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
-    targets = {rel.get("Id"): rel.get("Target") for rel in rels}
-    rid = None
-    for sheet in book.iterfind("m:sheets/m:sheet", ns):
-        if sheet.get("name") == sheet_name:
-            rid = sheet.get(f"{{{ns['r']}}}id")
-    target = targets.get(rid)
-    if not target:
-        return set()
-    path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-    xml = archive.read(path)
-    if b"<f" not in xml and b":f" not in xml:
-        return set()
-    missing = set()
-    for match in re.finditer(rb"<(?:\w+:)?f[\s>/]", xml):
-        cell_start = xml.rfind(b"<c ", 0, match.start())
-        if cell_start < 0:
-            alt = xml.rfind(b":c ", 0, match.start())
-            cell_start = alt
-        cell_end = xml.find(b"</", match.end())
-        cell_close = xml.find(b"c>", cell_end)
-        body = xml[cell_start : cell_close if cell_close > 0 else len(xml)]
-        value = re.search(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>", body)
-        if value:
-            continue
-        ref = _CELL_REF.search(body)
-        if ref:
-            missing.add((int(ref.group(2)), _column_index(ref.group(1))))
-    return missing
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(source))
+        book = ET.fromstring(archive.read("xl/workbook.xml"))  # noqa: S314
+        rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))  # noqa: S314
+        targets = {rel.get("Id"): rel.get("Target") or "" for rel in rels}
+        for sheet in book.iterfind("m:sheets/m:sheet", ns):
+            name = sheet.get("name") or ""
+            target = targets.get(sheet.get(f"{{{ns['r']}}}id"))
+            if not target or (only is not None and name != only):
+                continue
+            path = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
+            found[name] = _cells_without_value(archive.read(path))
+    except (KeyError, zipfile.BadZipFile, ValueError, OSError, SyntaxError, EOFError, zlib.error):
+        logger.info("could not look for formulas and errors: %r", sys.exception())
+    return found
+
+
+_ERROR_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="e"[^>]*>')
+
+
+def _cells_without_value(xml: bytes) -> dict[tuple[int, int], str]:
+    cells: dict[tuple[int, int], str] = {}
+    if b"<f" in xml or b":f" in xml:
+        for match in re.finditer(rb"<(?:\w+:)?f[\s>/]", xml):
+            cell_start = xml.rfind(b"<c ", 0, match.start())
+            if cell_start < 0:
+                cell_start = xml.rfind(b":c ", 0, match.start())
+            cell_end = xml.find(b"</", match.end())
+            cell_close = xml.find(b"c>", cell_end)
+            body = xml[cell_start : cell_close if cell_close > 0 else len(xml)]
+            if re.search(rb"<(?:\w+:)?v>([^<]+)</(?:\w+:)?v>", body):
+                continue
+            ref = _CELL_REF.search(body)
+            if ref:
+                cells[(int(ref.group(2)), _column_index(ref.group(1)))] = "formula"
+    if b't="e"' in xml:
+        for match in _ERROR_CELL.finditer(xml):
+            ref = _CELL_REF.search(match.group(0))
+            if ref:
+                cells[(int(ref.group(2)), _column_index(ref.group(1)))] = "error"
+    return cells
 
 
 def _read_csv(data: bytes, sheet: str | None) -> Sheet:
@@ -1101,8 +1120,9 @@ def _name_part(limit: int) -> Callable:
 
 
 def _proper_case(text: str) -> str:
-    # Lists typed in capitals ("NGUYỄN VĂN AN") are stored the way the name is written elsewhere.
-    if text.isupper() and len(text) > 1:
+    # Lists typed in capitals ("NGUYỄN VĂN AN") or without any ("nguyễn văn an") are stored the way the name is
+    # written elsewhere.
+    if (text.isupper() or text.islower()) and len(text) > 1:
         return " ".join(word.capitalize() for word in text.split(" "))
     return text
 
@@ -1746,16 +1766,6 @@ class ImportPlan:
 
 # The fields compared with the stored record to tell "unchanged" from "updated".
 _COMPARED = tuple(f for f in WRITE_FIELDS if f != "unit_id")
-# Fields without which a row is rejected: an empty cell there may be a formula whose result was not saved.
-_NEEDED = {
-    "full_name",
-    "family_name",
-    "given_name",
-    "date_of_birth",
-    "date_of_birth_male",
-    "date_of_birth_female",
-    "sex",
-}
 # A member's own data, never shared with the next row (see the merged cells in build_plan).
 _OWN_FIELDS = {
     "full_name",
@@ -1881,6 +1891,7 @@ def build_plan(
         "The cell holds a formula whose result is not saved in the file. Open the file in Excel or LibreOffice, "
         "save it again and upload it."
     )
+    error_message = _("The cell holds an error (#VALUE!, #N/A…) instead of a value. Correct it in the file.")
     # Each cell's outcome is _BLANK, _MASKED, _FAILED, the Bad it raised, or its value. Cached columns remember
     # it for each distinct raw value (blank ones included); strings key by themselves, other values with their
     # type, so that True, 1 and 1.0 differ.
@@ -1905,8 +1916,13 @@ def build_plan(
                     value = cache[cache_key] = _outcome(raw, parse)
             if value.__class__ is _Marker:
                 if value is _BLANK:
-                    if formulas and key in _NEEDED and (number, index) in sheet.formula_cells:
-                        row.errors.append(RowError(number, header_name, "", str(formula_message)))
+                    # Read as empty, but the file has a formula without its result or an error there: the value
+                    # is unknown, not absent (a unit code by formula would otherwise put the member in the
+                    # target unit).
+                    if formulas and (number, index) in sheet.cells_without_value:
+                        unknown = sheet.cells_without_value[(number, index)]
+                        message = formula_message if unknown == "formula" else error_message
+                        row.errors.append(RowError(number, header_name, "", str(message)))
                 elif value is _FAILED:
                     # A parser bug must not stop the whole import: the cell is reported.
                     try:
@@ -2486,12 +2502,22 @@ def read_for_import(
         progress.start(0, _("Reading the file"))
     # calamine parses the file without holding the GIL (2 s for 100,000 rows): the address tables that the check
     # needs load meanwhile, in a fresh worker process, instead of stopping the check at the first old address.
-    warming = threading.Thread(target=_warm_up, name="member-import-warm-up", daemon=True)
+    # So are the formulas and error cells of an XLSX looked for (zlib, too, works without the GIL).
+    prescan: dict = {}
+
+    def prepare() -> None:
+        _warm_up()
+        if data.startswith(ZIP_MAGIC):
+            prescan.update(_xlsx_cells_without_value(data, options.sheet))
+
+    warming = threading.Thread(target=prepare, name="member-import-warm-up", daemon=True)
     warming.start()
     try:
         sheet = read_sheet(data, options.filename, options.sheet)
     finally:
         warming.join()
+    if sheet.file_type == "xlsx" and sheet.name in prescan:
+        sheet.cells_without_value = prescan[sheet.name]  # what the cached property would compute
     if progress is None:
         return sheet, None
     state = {"started": False}

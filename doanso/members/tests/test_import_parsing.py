@@ -29,6 +29,7 @@ from doanso.members.importing import (
     parse_phone,
     parse_schooling,
     parse_sex,
+    read_for_import,
     read_sheet,
 )
 
@@ -104,6 +105,21 @@ def test_a_sheet_is_chosen_by_name_and_a_missing_one_is_reported(tmp_path):
 
 
 # --- Files that are not readable spreadsheets ---------------------------------------------------------------------
+
+
+def test_a_workbook_that_opens_on_its_instructions_is_read_from_the_list(tmp_path):
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    wb.active.title = "Hướng dẫn"
+    wb.active.append(["Điền mỗi đoàn viên một dòng ở trang Danh sách."])
+    listed = wb.create_sheet("Danh sách")
+    for row in [HEADER, person(1)]:
+        listed.append(row)
+    path = tmp_path / "mau.xlsx"
+    wb.save(path)
+    assert read_sheet(path.read_bytes(), path.name).name == "Danh sách"
+    assert read_sheet(path.read_bytes(), path.name, "Hướng dẫn").name == "Hướng dẫn"  # asked for: taken
 
 
 def test_password_protected_xlsx_is_refused_precisely(tmp_path):
@@ -224,7 +240,35 @@ def test_two_row_header_with_men_and_women_columns(tmp_path):
 def test_formula_without_a_saved_result_is_found(tmp_path):
     path = write_xlsx(tmp_path / "cong-thuc.xlsx", [HEADER, person(1, **{"Ngày sinh": "=DATE(2003,5,17)"})])
     sheet = read_sheet(path.read_bytes(), path.name)
-    assert sheet.formula_cells == {(2, 2)}
+    assert sheet.cells_without_value == {(2, 2): "formula"}
+
+
+@pytest.mark.django_db
+@freeze_time("2025-09-01")
+def test_a_formula_or_an_error_in_any_column_is_reported_not_taken_for_empty(world, tmp_path):
+    # Found by a test pass: a unit code by formula (no saved result) put the member in the target unit, and a
+    # citizen ID cell holding #VALUE! gave a member without an ID — both silently.
+    rows = [
+        HEADER,
+        person(1, **{"Đơn vị": '=CONCAT("Chi đoàn ","thôn 1")'}),
+        person(2, **{"Số CCCD": "#VALUE!"}),  # openpyxl writes an error value (t="e")
+        person(3),
+    ]
+    path = write_xlsx(tmp_path / "cong-thuc.xlsx", rows)
+    options = ImportOptions(unit_id=world.C1.pk, filename=path.name)
+    sheet, _report = read_for_import(path.read_bytes(), options)
+    assert sheet.cells_without_value == {(2, 8): "formula", (3, 5): "error"}
+    plan = build_plan(sheet, options, world.C1)
+    assert [(e.row, e.column, e.message) for e in plan.errors] == [
+        (
+            2,
+            "Đơn vị",
+            "The cell holds a formula whose result is not saved in the file. Open the file in Excel or "
+            "LibreOffice, save it again and upload it.",
+        ),
+        (3, "Số CCCD", "The cell holds an error (#VALUE!, #N/A…) instead of a value. Correct it in the file."),
+    ]
+    assert [p.row for p in plan.creates] == [4]
 
 
 # --- Headers and mapping --------------------------------------------------------------------------------------------
@@ -379,6 +423,8 @@ def test_full_names_are_split_and_nfd_is_normalised():
     nfd = unicodedata.normalize("NFD", "Nguyễn Thị Minh Khai")
     assert parse_full_name(nfd) == ("Nguyễn", "Thị Minh", "Khai")
     assert parse_full_name("  NGUYỄN   VĂN AN ") == ("Nguyễn", "Văn", "An")
+    assert parse_full_name("nguyễn văn an") == ("Nguyễn", "Văn", "An")
+    assert parse_full_name("Nguyễn Văn an") == ("Nguyễn", "Văn", "an")  # mixed: written on purpose, kept
     assert parse_full_name("Hồ An") == ("Hồ", "", "An")
     with pytest.raises(Bad, match=f"^{re.escape('Write the full name: family name, middle name and given name.')}$"):
         parse_full_name("An")
