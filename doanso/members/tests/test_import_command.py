@@ -5,7 +5,6 @@ import json
 
 import pytest
 from django.core.management import call_command
-from django.core.management.base import CommandError
 from django.test import override_settings
 
 from doanso.core.models import AuditRecord
@@ -93,12 +92,17 @@ def test_an_unreadable_file_is_reported_with_status_1(world, tmp_path):
     ]
 
 
-def test_usage_errors(world, tmp_path):
+def test_usage_errors_say_why_and_end_with_the_json_summary(world, tmp_path):
     path = write_xlsx(tmp_path / "ds.xlsx", [HEADER, person(1)])
-    with pytest.raises(CommandError, match="No unit with the code NOPE"):
-        run(str(path), "--unit", "NOPE")
-    with pytest.raises(CommandError, match="No mapping named 'Khác'"):
-        run(str(path), "--unit", "C1", "--mapping", "Khác")
-    with pytest.raises(CommandError, match="mgr_c2 may not import members into C1"):
-        run(str(path), "--unit", "C1", "--user", "mgr_c2")
+    summary = '{"rows": 0, "created": 0, "updated": 0, "unchanged": 0, "errors": 1}'
+    for args, message in [
+        (("--unit", "NOPE"), "No unit has the code NOPE."),
+        (("--unit", "C1", "--mapping", "Khác"), "No column mapping is named “Khác”; known: "),
+        (("--unit", "C1", "--user", "mgr_c2"), "mgr_c2 may not import members into C1."),
+    ]:
+        status, lines = run(str(path), *args)
+        assert status == 1 and lines[-1] == summary, args
+        assert lines[0].startswith(message), lines
+    status, lines = run(str(tmp_path / "khong-co.xlsx"), "--unit", "C1")
+    assert (status, lines[-1]) == (1, summary) and lines[0].startswith("No such file: ")
     assert Member.objects.count() == 0

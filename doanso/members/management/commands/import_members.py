@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
+from django.utils.translation import gettext as _
 
 from doanso.accounts.roles import IMPORT_MEMBERS
 from doanso.accounts.scope import can
@@ -59,27 +60,13 @@ class Command(BaseCommand):
             raise SystemExit(status)
 
     def _run(self, options) -> int:
-        path = Path(options["file"])
-        if not path.is_file():
-            raise CommandError(f"No such file: {path}")
-        unit = Unit.objects.filter(code__iexact=options["unit"]).first()
-        if unit is None:
-            raise CommandError(f"No unit with the code {options['unit']}")
-        actor = None
-        if options["user"]:
-            actor = get_user_model().objects.filter(username=options["user"]).first()
-            if actor is None or not can(actor, IMPORT_MEMBERS, unit):
-                raise CommandError(f"{options['user']} may not import members into {unit.code}")
-        mapping = None
-        if options["mapping"]:
-            sync_builtin_mappings()
-            found = ImportMapping.objects.filter(name=options["mapping"]).first()
-            if found is None:
-                names = ", ".join(
-                    [*BUILTIN_MAPPINGS, *ImportMapping.objects.filter(is_builtin=False).values_list("name", flat=True)]
-                )
-                raise CommandError(f"No mapping named {options['mapping']!r}; known: {names}")
-            mapping = found.mapping
+        try:
+            path, unit, actor, mapping = self._arguments(options)
+        except ImportFileError as exc:
+            # Arguments that cannot be used: said like a file that cannot be read, with the summary line.
+            self.stdout.write(str(exc))
+            self._summary({"rows": 0, "created": 0, "updated": 0, "unchanged": 0, "errors": 1})
+            return 1
         import_options = ImportOptions(
             unit_id=unit.pk,
             mapping=mapping,
@@ -115,6 +102,33 @@ class Command(BaseCommand):
             self.stdout.write(str(refused))
         self._summary(counts)
         return 1 if counts["errors"] else 0
+
+    def _arguments(self, options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise ImportFileError(_("No such file: {path}").format(path=path))
+        unit = Unit.objects.filter(code__iexact=options["unit"]).first()
+        if unit is None:
+            raise ImportFileError(_("No unit has the code {code}.").format(code=options["unit"]))
+        actor = None
+        if options["user"]:
+            actor = get_user_model().objects.filter(username=options["user"]).first()
+            if actor is None or not can(actor, IMPORT_MEMBERS, unit):
+                raise ImportFileError(
+                    _("{user} may not import members into {unit}.").format(user=options["user"], unit=unit.code)
+                )
+        mapping = None
+        if options["mapping"]:
+            sync_builtin_mappings()
+            found = ImportMapping.objects.filter(name=options["mapping"]).first()
+            if found is None:
+                names = ", ".join(
+                    [*BUILTIN_MAPPINGS, *ImportMapping.objects.filter(is_builtin=False).values_list("name", flat=True)]
+                )
+                message = _("No column mapping is named “{name}”; known: {names}.")
+                raise ImportFileError(message.format(name=options["mapping"], names=names))
+            mapping = found.mapping
+        return path, unit, actor, mapping
 
     def _summary(self, counts: dict) -> None:
         keys = ("rows", "created", "updated", "unchanged", "errors")
