@@ -4,7 +4,8 @@ Checks every row like the import page does and, unless ``--dry-run``, writes all
 or nothing when a row is rejected (``--only-valid`` writes the valid rows and leaves the rejected ones out).
 Prints each rejected row, then, as its last line, a JSON object with the keys rows, created, updated,
 unchanged and errors (rejected rows; for a dry run created/updated/unchanged are what a commit would do).
-Exit status: 0 when no row is rejected, 1 when some are (or the file cannot be read).
+Exit status: 0 when no row is rejected, 1 when some are (or the file or the arguments cannot be used: the reason,
+then the same JSON line with errors 1).
 """
 
 import json
