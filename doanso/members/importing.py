@@ -61,6 +61,7 @@ import csv
 import datetime
 import functools
 import gc
+import html
 import io
 import logging
 import re
@@ -669,7 +670,9 @@ def _read_calamine(data: bytes, file_type: str, wanted: str | None) -> Sheet:
     for name in candidates:
         try:
             ws = workbook.get_sheet_by_name(name)
-            rows, merged_below = _calamine_rows(ws)
+            # calamine gives no merged ranges for ODS: they are read from the file's content.xml.
+            spans = _ods_merged_ranges(data, name) if file_type == "ods" else None
+            rows, merged_below = _calamine_rows(ws, spans)
         except calamine.PasswordError:
             raise _password() from None
         except ImportFileError:
@@ -714,7 +717,7 @@ def _xls_has_password(data: bytes) -> bool:
     return at >= 0 and data[at + 20 : at + 22] == b"\x2f\x00"
 
 
-def _calamine_rows(ws) -> tuple[list[tuple[int, list]], set[tuple[int, int]]]:
+def _calamine_rows(ws, spans: list | None = None) -> tuple[list[tuple[int, list]], set[tuple[int, int]]]:
     """Non-empty rows with their spreadsheet row numbers; merged ranges filled with their top-left value. Also
     the (row number, column) of the cells so filled below the top row of their range.
 
@@ -733,11 +736,12 @@ def _calamine_rows(ws) -> tuple[list[tuple[int, list]], set[tuple[int, int]]]:
                 count=height, max=MAX_ROWS
             )
         )
-    merged: list = []
-    try:
-        merged = ws.merged_cell_ranges or []
-    except Exception:  # not every format carries merged ranges
-        merged = []
+    merged: list = spans or []
+    if spans is None:
+        try:
+            merged = ws.merged_cell_ranges or []
+        except Exception:  # not every format carries merged ranges
+            merged = []
     by_row: dict[int, list[tuple[int, int, int, int]]] = defaultdict(list)
     for (r0, c0), (r1, c1) in merged:
         if r1 - r0 > MAX_ROWS or c1 - c0 > 500:
@@ -770,6 +774,52 @@ def _calamine_rows(ws) -> tuple[list[tuple[int, list]], set[tuple[int, int]]]:
 
 
 _CELL_REF = re.compile(rb'\br="([A-Z]{1,3})([0-9]+)"')
+
+# The tags of an ODS table that place cells: the table, a row (its end), a cell or a covered cell (one merged into
+# another), with their attributes.
+_ODS_TAG = re.compile(rb"<(/?)table:(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>")
+_ODS_ATTR = re.compile(
+    rb"table:(name|number-rows-repeated|number-columns-repeated|number-rows-spanned|"
+    rb'number-columns-spanned)="([^"]*)"'
+)
+
+
+def _ods_merged_ranges(data: bytes, sheet_name: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """The merged ranges of an ODS sheet, ((first row, first column), (last row, last column)) counted from 0 as
+    calamine counts those of an XLSX: the cells with table:number-rows-spanned or -columns-spanned. Rows and
+    cells repeated by table:number-…-repeated are counted as many times. Nothing when the file has no merge."""
+    try:
+        content = zipfile.ZipFile(io.BytesIO(data)).read("content.xml")
+    except (KeyError, zipfile.BadZipFile, OSError, zlib.error, EOFError):
+        return []
+    if b"-spanned=" not in content:
+        return []
+    wanted = html.escape(sheet_name, quote=True).encode()
+    ranges = []
+    inside, row, col, repeat_rows = False, 0, 0, 1
+    for match in _ODS_TAG.finditer(content):
+        closing, tag, attributes, empty = match.groups()
+        attrs = dict(_ODS_ATTR.findall(attributes)) if attributes else {}
+        if tag == b"table":
+            if closing:
+                if inside:
+                    break
+            else:
+                inside, row = attrs.get(b"name") == wanted, 0
+        elif not inside:
+            continue
+        elif tag == b"table-row":
+            if closing or empty:
+                row += int(attrs.get(b"number-rows-repeated", b"1")) if empty else repeat_rows
+            else:
+                col, repeat_rows = 0, int(attrs.get(b"number-rows-repeated", b"1"))
+        elif not closing:
+            rows_spanned = int(attrs.get(b"number-rows-spanned", b"1"))
+            cols_spanned = int(attrs.get(b"number-columns-spanned", b"1"))
+            if tag == b"table-cell" and (rows_spanned > 1 or cols_spanned > 1):
+                ranges.append(((row, col), (row + rows_spanned - 1, col + cols_spanned - 1)))
+            col += int(attrs.get(b"number-columns-repeated", b"1"))
+    return ranges
 
 
 def _column_index(letters: bytes) -> int:
