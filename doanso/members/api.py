@@ -8,6 +8,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db.models import Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from doanso.accounts.roles import IMPORT_MEMBERS, MANAGE_MEMBERS, VIEW_MEMBERS
 from doanso.org.models import Unit
 
 from . import selectors
+from .forms import MemberFilterForm
 from .models import ImportMapping, Member, Transfer
 from .privacy import mask_citizen_id, mask_phone
 from .services import lifecycle
@@ -78,13 +80,13 @@ def list_members(request, filters: Query[MemberFilters]):
     """Members in the caller's scope, sorted by given name the Vietnamese way. ``q`` matches names (accents
     ignored), citizen IDs, phones and card numbers; ``unit`` is a unit code (its whole subtree);
     ``status=all`` includes graduated, struck-off and other former members."""
-    criteria = filters.dict()
-    if criteria["unit"]:
-        criteria["unit"] = get_object_or_404(
-            Unit.objects.restrict(request.user, VIEW_MEMBERS), code__iexact=criteria["unit"]
-        )
-    criteria = {k: v for k, v in criteria.items() if v not in (None, "")}
-    return selectors.search(request.user, **criteria).select_related("unit").order_by("sort_name", "id")
+    # Checked by the web list's own form: the same choices, bounds and messages (422 at the field).
+    form = MemberFilterForm({k: v for k, v in filters.dict().items() if v not in (None, "")}, user=request.user)
+    if not form.is_valid():
+        if "unit" in form.errors:
+            raise Http404  # a unit outside the caller's units reads as missing, like the web pages
+        raise ValidationError({field: list(messages) for field, messages in form.errors.items()})
+    return selectors.search(request.user, **form.criteria()).select_related("unit").order_by("sort_name", "id")
 
 
 @router.get("/{int:member_id}", response=MemberOut, summary="One member")
@@ -236,10 +238,19 @@ def end_membership(request, member_id: int, payload: EndIn):
 @router.post("/units/{code}/ratings", summary="Rate the members of a branch for a year")
 def rate_branch(request, code: str, payload: RatingsIn):
     unit = _unit(request, code)
-    members = Member.objects.in_bulk([r.member_id for r in payload.ratings])
+    # Only the branch's own members are looked up: any other id is unknown, whoever it is (an id from elsewhere
+    # must not tell its name, nor even that it exists), and an id beyond the column's range is unknown too.
+    wanted = [r.member_id for r in payload.ratings if 0 < r.member_id < 2**63]
+    members = lifecycle.rateable_members(unit).in_bulk(wanted)
     missing = [r.member_id for r in payload.ratings if r.member_id not in members]
     if missing:
-        raise ValidationError({"ratings": _("Unknown members: {ids}.").format(ids=", ".join(map(str, missing)))})
+        raise ValidationError(
+            {
+                "ratings": _("Not members rated by {unit}: {ids}.").format(
+                    unit=unit.name, ids=", ".join(map(str, missing))
+                )
+            }
+        )
     ratings = {
         members[r.member_id]: lifecycle.RatingEntry(level=r.level, participation=r.participation)
         for r in payload.ratings

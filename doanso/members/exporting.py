@@ -107,6 +107,8 @@ def write_xlsx(header: list[str], data, progress: Progress | None = None) -> byt
         cells = []
         for i, value in enumerate(row):
             cell = WriteOnlyCell(sheet, value=str(value) if value is not None else "")
+            if cell.data_type == "f":
+                cell.data_type = "s"  # a note typed as "=HYPERLINK(…)" is text, never a formula Excel would run
             if i in text_at:
                 cell.number_format = "@"  # text: Excel keeps 048203001234 and 0905123456 as typed
             cells.append(cell)
@@ -126,14 +128,28 @@ def _bold(sheet, value, font):
     return cell
 
 
+# What makes a spreadsheet read a CSV cell as a formula (CSV injection): such text is written as text too.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_text(value) -> str:
+    """="…" is how a CSV tells Excel that a cell is text: leading zeros and long digit strings survive, and text
+    that starts like a formula stays text (the import reads it back as the text inside)."""
+    return '="' + str(value).replace('"', '""') + '"'
+
+
 def write_csv(header: list[str], data, progress: Progress | None = None) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(header)
     text_at = {i for i, h in enumerate(header) if h in TEXT_COLUMNS}
     for count, row in enumerate(data, start=1):
-        # ="…" is how a CSV tells Excel that a cell is text: leading zeros and long digit strings survive.
-        writer.writerow([f'="{v}"' if i in text_at and v else v for i, v in enumerate(row)])
+        writer.writerow(
+            [
+                _csv_text(v) if v and (i in text_at or str(v).startswith(_FORMULA_START)) else v
+                for i, v in enumerate(row)
+            ]
+        )
         if progress and count % 1000 == 0:
             progress.advance(count)
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")

@@ -891,6 +891,15 @@ def _cells_without_value(xml: bytes) -> dict[tuple[int, int], str]:
     return cells
 
 
+_EXCEL_TEXT = re.compile(r'="((?:[^"]|"")*)"')
+
+
+def _csv_unwrapped(cell: str) -> str:
+    """The text of a ="…" cell, Excel's way of keeping text as text in a CSV (our exports write IDs and phones so)."""
+    match = _EXCEL_TEXT.fullmatch(cell.strip())
+    return match.group(1).replace('""', '"') if match else cell
+
+
 def _read_csv(data: bytes, sheet: str | None) -> Sheet:
     if data.startswith(b"\xef\xbb\xbf"):
         text = data[3:].decode("utf-8", "replace")
@@ -925,7 +934,7 @@ def _read_csv(data: bytes, sheet: str | None) -> Sheet:
     try:
         for number, cells in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), start=1):
             if any(c.strip() for c in cells):
-                rows.append((number, cells))
+                rows.append((number, [_csv_unwrapped(c) for c in cells] if '="' in "".join(cells) else cells))
                 if len(rows) > MAX_ROWS + HEADER_SCAN_ROWS:
                     raise ImportFileError(_("The file has more than {max} rows; split it.").format(max=MAX_ROWS))
     except csv.Error:

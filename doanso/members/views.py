@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -36,8 +36,12 @@ def get_member(request, pk, action: str = VIEW_MEMBERS) -> Member:
 
 
 def filtered(request):
+    """The filter form and the members it selects. Filters that do not validate select nobody (the form says
+    what is wrong): dropping them instead would list — and export — everyone in scope."""
     form = MemberFilterForm(request.GET or None, user=request.user)
-    criteria = form.criteria() if form.is_valid() else {}
+    if form.is_bound and not form.is_valid():
+        return form, {}, Member.objects.none()
+    criteria = form.criteria() if form.is_bound else {}
     return form, criteria, selectors.search(request.user, **criteria)
 
 
@@ -73,13 +77,13 @@ def member_detail(request, pk):
     member = get_member(request, pk)
     revealed = None
     reveal_form = RevealForm(request.POST or None) if can(request.user, VIEW_SENSITIVE, member.unit) else None
-    if request.method == "POST" and reveal_form is not None and reveal_form.is_valid():
+    if request.method == "POST" and reveal_form is None:
+        raise Http404
+    if request.method == "POST" and reveal_form.is_valid():  # otherwise the page shows the form's errors
         try:
             revealed = records.reveal(member, actor=request.user, reason=reveal_form.cleaned_data["reason"])
         except ValidationError as exc:
             add_service_errors(reveal_form, exc)
-    elif request.method == "POST":
-        raise Http404 if reveal_form is None else PermissionDenied
     context = {
         "member": member,
         "revealed": revealed,
@@ -165,6 +169,8 @@ def member_export(request):
         raise Http404
     filter_form, criteria, members = filtered(request)
     form = ExportForm(request.POST or None, can_unmask=can_export_unmasked(request.user))
+    if request.method == "POST" and filter_form.errors:
+        form.add_error(None, _("The filters of the list are not valid: correct them in the list, then export."))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         if criteria.get("unit"):
@@ -200,7 +206,7 @@ def filter_save(request):
         records.save_filter(actor=request.user, name=form.cleaned_data["name"], query=query.urlencode())
         messages.success(request, _("The filter was saved."))
     else:
-        messages.error(request, _("Give the filter a name."))
+        messages.error(request, " ".join(form.errors.get("name", [_("Give the filter a name.")])))
     return redirect(f"{_list_url()}?{query.urlencode()}")
 
 

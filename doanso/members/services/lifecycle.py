@@ -904,10 +904,16 @@ def as_entry(value: "str | RatingEntry") -> RatingEntry:
     return value if isinstance(value, RatingEntry) else RatingEntry(level=value)
 
 
+# The first year the registry keeps ratings for (the rating form offers no earlier one).
+FIRST_RATED_YEAR = 2000
+
+
 def check_ratings(unit: Unit, year: int, ratings: Mapping[Member, "str | RatingEntry"]) -> None:
     """All the errors of the table at once, each at its row: ``level_<member id>``, ``participation_<id>``."""
     if year > today().year:
         raise ValidationError({"year": _("A year that has not come yet cannot be rated.")})
+    if year < FIRST_RATED_YEAR:
+        raise ValidationError({"year": _("Ratings are kept from {year} on.").format(year=FIRST_RATED_YEAR)})
     errors: dict[str, list[str]] = {}
     minimum = rule("excellent_min_participation")
     rateable = set(rateable_members(unit).filter(pk__in=[m.pk for m in ratings]).values_list("pk", flat=True))
@@ -1262,6 +1268,8 @@ def check_end(member: Member, on: datetime.date, reason: str, *, allowed=(Member
 def check_strike_off(member: Member, on: datetime.date, reason: str, months_missed: int) -> None:
     check_end(member, on, reason)
     months = rule("strike_off_months")
+    if not 0 <= months_missed <= 12:
+        raise ValidationError({"months_missed": _("A number of months in a year: 0 to 12.")})
     if months_missed < months:
         raise ValidationError(
             {

@@ -102,3 +102,49 @@ def test_import_over_the_api_runs_a_dry_run_then_the_import(
     with bad.open("rb") as f:
         response = client.post("/api/v1/members/imports", {"file": f, "unit": "C1"}, headers=headers)
     assert response.status_code == 422 and "file" in response.json()["errors"]
+
+
+def test_list_filters_are_checked_like_the_web_form(get, world):
+    # Found by a test pass: unbounded ages were a server error, unknown choices an empty list without a word.
+    for params, field in [
+        ({"age_min": 2026}, "age_min"),
+        ({"age_max": 10**20}, "age_max"),
+        ({"age_min": 30, "age_max": 20}, "age_max"),
+        ({"status": "bogus"}, "status"),
+        ({"sex": "x"}, "sex"),
+        ({"ethnicity": "Klingon"}, "ethnicity"),
+        ({"party": "maybe"}, "party"),
+        ({"q": "n" * 101}, "q"),
+    ]:
+        response = get(world.manager_C1, "/members/", **params)
+        assert response.status_code == 422 and field in response.json()["errors"], params
+    assert get(world.manager_C1, "/members/", age_min=15, age_max=30, sex="female").status_code == 200
+
+
+def test_ratings_over_the_api_stay_within_the_branch(client, world):
+    # Found by a test pass: the ratings call looked members up everywhere and named those of other units.
+    ours = MemberFactory(unit=world.B1)
+    theirs = MemberFactory(unit=world.B3, family_name="Phạm", given_name="Bí Mật")
+    path = "/members/units/B1/ratings"
+    for member_id in (theirs.pk, 99_999_999, 10**20):
+        response = post_json(
+            client, world.manager_C1, path, {"year": 2024, "ratings": [{"member_id": member_id, "level": "good"}]}
+        )
+        assert response.status_code == 422, member_id
+        assert "Bí Mật" not in response.content.decode()
+        assert list(response.json()["errors"]) == ["ratings"]
+    old = post_json(client, world.manager_C1, path, {"year": -5, "ratings": [{"member_id": ours.pk, "level": "good"}]})
+    assert old.status_code == 422 and "year" in old.json()["errors"]
+    done = post_json(
+        client, world.manager_C1, path, {"year": 2024, "ratings": [{"member_id": ours.pk, "level": "good"}]}
+    )
+    assert done.status_code == 200
+
+
+def test_a_strike_off_needs_months_of_a_year(client, world):
+    member = MemberFactory(unit=world.B1, date_of_birth=datetime.date(2003, 5, 1))
+    body = {"reason_kind": "strike_off", "reason": "Không sinh hoạt", "months_missed": 10**20}
+    response = post_json(client, world.manager_C1, f"/members/{member.pk}/end", body)
+    assert response.status_code == 422 and "months_missed" in response.json()["errors"]
+    member.refresh_from_db()
+    assert member.status == "active"

@@ -97,6 +97,13 @@ def test_csv_encodings_and_delimiters_are_recognised(tmp_path, encoding, delimit
     assert [[unicodedata.normalize("NFC", c) for c in cells] for _n, cells in sheet.rows] == rows
 
 
+def test_csv_cells_written_as_excel_text_are_read_as_their_text(tmp_path):
+    # Our CSV exports write IDs, phones and text that starts like a formula as ="…" (see members.exporting).
+    rows = [["Họ và tên", "Số CCCD", "Ghi chú"], ["Nguyễn Thị Ánh", '="048303001234"', '="=SUM(""A"")"']]
+    path = write_csv(tmp_path / "ds.csv", rows)
+    assert read_sheet(path.read_bytes(), path.name).rows[1][1] == ["Nguyễn Thị Ánh", "048303001234", '=SUM("A")']
+
+
 def test_a_sheet_is_chosen_by_name_and_a_missing_one_is_reported(tmp_path):
     path = write_xlsx(tmp_path / "ds.xlsx", [HEADER, person(1)])
     assert read_sheet(path.read_bytes(), path.name, "Danh sách").name == "Danh sách"

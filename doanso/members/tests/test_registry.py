@@ -150,6 +150,32 @@ def test_reveal_needs_the_right_and_a_reason_and_is_logged(client, world, people
     assert "Xác minh để chuyển sinh hoạt" in client.get(reverse("members:member_detail", args=[an.pk])).content.decode()
 
 
+def test_a_reveal_without_a_reason_is_refused_at_the_field(client, world, people):
+    # Found by a test pass: an empty or over-long reason gave a 403 page instead of the message at the field.
+    client.force_login(world.manager_C1)
+    for reason in ("", "   ", "x" * 301):
+        response = client.post(reverse("members:member_detail", args=[people["an"].pk]), {"reason": reason})
+        assert response.status_code == 200 and response.context["reveal_form"].errors["reason"]
+        assert "048203001234" not in response.content.decode()
+    assert AccessRecord.objects.count() == 0
+
+
+def test_filters_that_do_not_validate_select_nobody(client, world, people, django_capture_on_commit_callbacks):
+    # Found by a test pass: an invalid filter was dropped with the others, so the list — and the export — held
+    # everyone in scope.
+    from doanso.core.models import TaskRun
+
+    client.force_login(world.manager_C1)
+    for query in ({"q": "n" * 101}, {"q": "an", "sex": "bogus"}):
+        response = client.get(reverse("members:member_list"), query)
+        assert response.context["page"].paginator.count == 0
+        assert "Hãy sửa bộ lọc:" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        refused = client.post(reverse("members:member_export") + "?sex=bogus", {"layout": "ours", "format": "csv"})
+    assert refused.status_code == 200 and refused.context["form"].non_field_errors()
+    assert not TaskRun.objects.exists() and not AccessRecord.objects.exists()
+
+
 def test_staff_cannot_post_a_reveal(client, world, people):
     client.force_login(world.staff_C1)
     response = client.post(reverse("members:member_detail", args=[people["an"].pk]), {"reason": "tò mò thôi mà"})
@@ -340,3 +366,27 @@ def test_national_layout_export_masks_too(client, world, people, django_capture_
     an = next(r for r in sheet.iter_rows(min_row=2, values_only=True) if r[0] == "Nguyễn Văn An")
     assert an[header.index("Số CCCD/CMND")] == "048*******34"
     assert "Lê Duẩn" not in str(an)
+
+
+def test_exports_never_write_a_formula(client, world, people, django_capture_on_commit_callbacks):
+    # Found by a test pass: a note typed as a formula was exported as one (CSV and formula injection).
+    import csv
+
+    from openpyxl import load_workbook
+
+    from doanso.core.models import TaskRun
+
+    people["an"].notes = '=HYPERLINK("http://evil.example/","bấm")'
+    people["an"].save()
+    client.force_login(world.manager_C1)
+    for file_format in ("xlsx", "csv"):
+        with django_capture_on_commit_callbacks(execute=True):
+            client.post(reverse("members:member_export") + "?unit=C1", {"layout": "ours", "format": file_format})
+    xlsx, csv_run = TaskRun.objects.order_by("created_at")
+    sheet = load_workbook(io.BytesIO(xlsx.result_file.read())).active
+    header = [c.value for c in sheet[1]]
+    note = next(r for r in sheet.iter_rows(min_row=2) if r[header.index("Tên")].value == "An")[header.index("Ghi chú")]
+    assert (note.data_type, note.value) == ("s", '=HYPERLINK("http://evil.example/","bấm")')
+    rows = list(csv.reader(io.StringIO(csv_run.result_file.read().decode("utf-8-sig"))))
+    an = next(r for r in rows if r[rows[0].index("Tên")] == "An")
+    assert an[rows[0].index("Ghi chú")] == '="=HYPERLINK(""http://evil.example/"",""bấm"")"'
