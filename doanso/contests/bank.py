@@ -18,7 +18,7 @@ from doanso.core.text import fold
 from doanso.members.importing import ImportFileError, column_letter, read_sheet, shown
 
 from .models import Difficulty
-from .services.setup import MAX_OPTIONS, clean_question
+from .services.setup import MAX_OPTIONS, clean_question, question_key
 
 LETTERS = "ABCDEFGH"[:MAX_OPTIONS]
 HEADER_SCAN_ROWS = 20
@@ -106,17 +106,33 @@ class BankPlan:
         return not self.errors and bool(self.rows)
 
 
+def _option_cell(layout, letters: list[str], options: list[str]) -> tuple[int | None, str]:
+    """The cell an options error is about: the second of two options with the same text, or else the first."""
+    seen: set[str] = set()
+    for letter, text in zip(letters, options, strict=False):
+        folded = text.casefold()
+        if folded and folded in seen:
+            return layout.options[letter], text
+        seen.add(folded)
+    return (layout.options[letters[0]], "") if letters else (None, "")
+
+
 def _cell(cells, index):
     return cells[index] if index is not None and index < len(cells) else None
 
 
-def plan_import(data: bytes, filename: str = "") -> BankPlan:
-    """Read and check every row; raises ImportFileError for a file that cannot be read at all."""
+def plan_import(data: bytes, filename: str = "", contest=None) -> BankPlan:
+    """Read and check every row; raises ImportFileError for a file that cannot be read at all. With ``contest``,
+    a question already in its bank (active) is a duplicate too."""
     sheet = read_sheet(data, filename)
     layout = detect_layout(sheet.rows)
     plan = BankPlan()
     letters = [letter for letter in LETTERS if letter in layout.options]
     seen: dict[str, int] = {}
+    banked: set[str] = set()
+    if contest is not None:
+        texts = contest.questions.filter(is_active=True, current__isnull=False).values_list("current__text", flat=True)
+        banked = {question_key(text) for text in texts}
     for number, cells in sheet.rows[layout.data_from :]:
         values = {
             name: shown(_cell(cells, index))
@@ -171,11 +187,13 @@ def plan_import(data: bytes, filename: str = "") -> BankPlan:
             content = clean_question(values["question"], options, correct)
         except ValidationError as exc:
             for key, messages in exc.message_dict.items():
-                column = {"text": layout.question, "correct": layout.answer}.get(key, layout.options[letters[0]])
+                column, value = {"text": (layout.question, values["question"]), "correct": (layout.answer, "")}.get(
+                    key, _option_cell(layout, letters, options)
+                )
                 for message in messages:
-                    error(column, values["question"] if key == "text" else "", message)
+                    error(column, value, message)
             continue
-        dupe = fold(content["text"])
+        dupe = question_key(content["text"])
         if dupe in seen:
             error(
                 layout.question,
@@ -183,8 +201,18 @@ def plan_import(data: bytes, filename: str = "") -> BankPlan:
                 _("The same question as row {row}.").format(row=seen[dupe]),
             )
             continue
+        if dupe in banked:
+            error(layout.question, values["question"], _("The same question is already in the bank."))
+            continue
         seen[dupe] = number
-        topic = values["topic"][:100]
+        topic = values["topic"]
+        if len(topic) > 100:
+            error(
+                layout.topic,
+                topic,
+                _("At most {limit} characters ({count} given).").format(limit=100, count=len(topic)),
+            )
+            continue
         plan.by_topic[topic] = plan.by_topic.get(topic, 0) + 1
         plan.rows.append(
             {

@@ -16,8 +16,19 @@ class DateTimeInput(forms.DateTimeInput):
         super().__init__(attrs={**defaults, **(attrs or {})}, format="%d/%m/%Y %H:%M")
 
 
+class ContestDateTimeField(forms.DateTimeField):
+    """dd/mm/yyyy hh:mm, in this century: a year typed as 0001 or 9999 is a slip, and year 1 in Vietnam's time
+    zone does not even exist in UTC."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None and not 2000 <= result.year <= 2099:
+            raise forms.ValidationError(_("Write a date of this century (dd/mm/yyyy hh:mm)."))
+        return result
+
+
 def date_time_field(label):
-    return forms.DateTimeField(label=label, input_formats=["%d/%m/%Y %H:%M", "%d/%m/%Y"], widget=DateTimeInput())
+    return ContestDateTimeField(label=label, input_formats=["%d/%m/%Y %H:%M", "%d/%m/%Y"], widget=DateTimeInput())
 
 
 class ContestForm(forms.Form):
@@ -125,6 +136,12 @@ class RoundForm(forms.Form):
             # ASCII digits, at most four: "²" passes str.isdigit() but not int().
             if not sep or not topic.strip() or not (count.isascii() and count.isdigit() and len(count) <= 4):
                 raise forms.ValidationError(_("Line {line}: write “Topic: number”.").format(line=i))
+            if topic.strip() in quotas:
+                raise forms.ValidationError(
+                    _("Line {line}: the topic “{topic}” is already on an earlier line.").format(
+                        line=i, topic=topic.strip()
+                    )
+                )
             quotas[topic.strip()] = int(count)
         return quotas
 
@@ -217,7 +234,7 @@ class ImportForm(forms.Form):
 
 class QuotaForm(forms.Form):
     unit = UnitCodeField(label=_("Unit"))
-    quota = forms.IntegerField(label=_("Quota (participants)"), min_value=0, required=False)
+    quota = forms.IntegerField(label=_("Quota (participants)"), min_value=0, max_value=100_000_000, required=False)
 
     def __init__(self, *args, contest, **kwargs):
         super().__init__(*args, **kwargs)

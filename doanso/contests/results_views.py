@@ -1,6 +1,7 @@
 """Results documents: the Excel export of a round's ranking (as a task), winners' certificates (PDF with a
 verification QR) and the public page that QR opens."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.shortcuts import get_object_or_404, redirect, render
@@ -41,7 +42,7 @@ def result_for_token(token: str) -> RoundResult | None:
         return None
     return (
         RoundResult.objects.select_related("participant", "unit", "round__contest")
-        .filter(round_id=round_id, attempt_id=attempt_id)
+        .filter(round_id=round_id, attempt_id=attempt_id, round__results_published=True)
         .exclude(prize="")
         .first()
     )
@@ -73,6 +74,10 @@ def certificate_pdf(request, pk, position):
         round_id=pk,
         position=position,
     )
+    if not result.round.results_published:
+        # Its QR vouches for the prize only once the results are official.
+        messages.error(request, _("Certificates are made once the round's results are published."))
+        return redirect("contests:round_results", pk)
     url = request.build_absolute_uri(reverse("contests:certificate_verify", args=[certificate_token(result)]))
     context = {
         "result": result,

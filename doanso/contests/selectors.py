@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import TruncMinute
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from doanso.members.selectors import subtree_counts
 from doanso.org.models import Unit
@@ -176,6 +177,34 @@ def attempt_questions(attempt) -> list[dict]:
             }
         )
     return questions
+
+
+def bank_shortfall(round_: Round, topics: dict[str, int] | None = None) -> list[str]:
+    """What the question bank lacks for ``round_`` (its quotas per topic, then its number of questions), for the
+    organisers: contestants would be refused a start. ``topics`` (active questions per topic) saves the count
+    when the caller has it."""
+    if topics is None:
+        topics = dict(
+            round_.contest.questions.filter(is_active=True, current__isnull=False)
+            .values_list("topic")
+            .annotate(n=Count("id"))
+            .order_by()
+        )
+    problems = []
+    for topic, wanted in (round_.topic_quotas or {}).items():
+        if topics.get(topic, 0) < wanted:
+            problems.append(
+                _("{round}: the topic “{topic}” has {have} active questions; the round draws {want}.").format(
+                    round=round_, topic=topic, have=topics.get(topic, 0), want=wanted
+                )
+            )
+    if sum(topics.values()) < round_.question_count:
+        problems.append(
+            _("{round}: the bank has {have} active questions; each attempt draws {want}.").format(
+                round=round_, have=sum(topics.values()), want=round_.question_count
+            )
+        )
+    return problems
 
 
 def remaining_seconds(attempt) -> int:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from doanso.accounts.models import User
 from doanso.core import audit
@@ -50,7 +51,7 @@ def export_ranking(progress: Progress, *, user_id: int, round_id: int) -> dict:
     sheet = book.create_sheet(_("Ranking")[:31])
     sheet.append(
         [
-            _("Position"),
+            pgettext("ranking", "Position"),
             _("Rank"),
             _("Full name"),
             _("Date of birth"),

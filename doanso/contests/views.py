@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -76,9 +77,13 @@ def contest_manage(request, pk):
         attempts_n=Count("attempts"), submitted_n=Count("attempts", filter=Q(attempts__status="submitted"))
     )
     topics = contest.questions.filter(is_active=True).values_list("topic").annotate(n=Count("id")).order_by("topic")
+    now = timezone.now()
+    # Rounds still to run whose draw the bank cannot fill: contestants would be refused a start.
+    shortfall = [p for r in rounds if not r.has_closed(now) for p in selectors.bank_shortfall(r, dict(topics))]
     context = {
         "contest": contest,
         "rounds": rounds,
+        "shortfall": shortfall,
         "topics": topics,
         "question_total": sum(n for _t, n in topics),
         "can_manage": can(request.user, MANAGE_CONTESTS, contest.organiser),
@@ -213,7 +218,7 @@ def question_import(request, pk):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            plan = bank.plan_import(upload.read(), upload.name)
+            plan = bank.plan_import(upload.read(), upload.name, contest=contest)
         except ImportFileError as exc:
             form.add_error("file", str(exc))
         else:
@@ -349,6 +354,8 @@ def flag_review(request, pk):
             messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
         else:
             messages.success(request, _("The review was recorded."))
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
     return redirect("contests:review_queue", flag.attempt.round.contest_id)
 
 

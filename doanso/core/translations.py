@@ -6,4 +6,6 @@ from django.utils.translation import gettext_noop
 LIBRARY_STRINGS = [
     # Django 6.1's empty choice of a select box, shown on every optional choice without its own blank label.
     gettext_noop("- Select an option -"),
+    # Django's refusal of a NUL character in a form field (ProhibitNullCharactersValidator).
+    gettext_noop("Null characters are not allowed."),
 ]

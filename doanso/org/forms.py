@@ -27,6 +27,8 @@ class UnitCodeField(forms.Field):
         return attrs
 
     def to_python(self, value):
+        if isinstance(value, Unit):
+            return value  # a disabled field gives back its initial unit, not text
         value = (value or "").strip()
         if not value:
             return None

@@ -136,7 +136,7 @@ def rank_round_sql(round_: Round) -> int:
 @transaction.atomic
 def rank_round(round_: Round, *, actor, now=None) -> int:
     """Rank a closed round: submit what time ran out on, compute the true figure, write the ranking and the
-    prizes. The overall ranking follows when the results are published."""
+    prizes. The overall ranking follows when the results are published (or now, if they already are)."""
     now = now or timezone.now()
     round_ = Round.objects.select_for_update().select_related("contest__organiser").get(pk=round_.pk)
     if not can(actor, MANAGE_CONTESTS, round_.contest.organiser):
@@ -149,6 +149,9 @@ def rank_round(round_: Round, *, actor, now=None) -> int:
     count = rank_round_sql(round_)
     round_.ranked_at = now
     round_.save(update_fields=["prediction_value", "ranked_at"])
+    if round_.results_published:
+        # Ranked again after publication (a disqualification): the overall ranking adds this round up too.
+        rank_overall_sql(round_.contest)
     audit.record(
         actor=actor,
         action="contests.rank_round",

@@ -1,6 +1,7 @@
 """Organisers' writes: contests, rounds, quotas and the question bank. Each checks the right at the organiser
 unit, validates with messages keyed by field, and writes an audit record."""
 
+import re
 from collections.abc import Sequence
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -10,9 +11,20 @@ from django.utils.translation import gettext as _
 
 from doanso.accounts.scope import can
 from doanso.core import audit
-from doanso.core.text import nfc
+from doanso.core.text import fold, nfc
 
-from ..models import PRIZE_ORDER, Contest, PredictionKind, Question, QuestionKind, QuestionVersion, Round, UnitQuota
+from ..models import (
+    PRIZE_ORDER,
+    Attempt,
+    AttemptStatus,
+    Contest,
+    PredictionKind,
+    Question,
+    QuestionKind,
+    QuestionVersion,
+    Round,
+    UnitQuota,
+)
 from ..permissions import MANAGE_CONTESTS
 
 CONTEST_FIELDS = [
@@ -177,6 +189,10 @@ def create_round(contest: Contest, *, actor, **fields) -> Round:
     return round_
 
 
+# What a ranked round keeps: its results were computed from these (all but its number and wording).
+_RANKED_FIXED = tuple(f for f in ROUND_FIELDS if f not in ("number", "title", "prediction_text"))
+
+
 @transaction.atomic
 def update_round(round_: Round, *, actor, **fields) -> Round:
     round_ = Round.objects.select_for_update().select_related("contest__organiser").get(pk=round_.pk)
@@ -187,11 +203,24 @@ def update_round(round_: Round, *, actor, **fields) -> Round:
         raise ValidationError(
             {"number": _("This contest already has a round {number}.").format(number=fields["number"])}
         )
+    if round_.ranked_at is not None:
+        changed = [name for name in _RANKED_FIXED if name in fields and fields[name] != getattr(round_, name)]
+        if changed:
+            # The ranking, the true figure and the prizes were computed from them.
+            raise ValidationError(
+                {name: _("The round has been ranked: this can no longer change.") for name in changed}
+            )
+    old_close = round_.closes_at
     for name, value in fields.items():
         setattr(round_, name, value)
     _check_round(round_)
-    # Attempts already started keep their questions, time limit and deadline: only new attempts see the change.
+    # Attempts already started keep their questions and time limit; a close moved earlier shortens their
+    # deadline, as a start near the close does: nobody answers after the round is closed.
     round_.save()
+    if round_.closes_at < old_close:
+        Attempt.objects.filter(round=round_, status=AttemptStatus.IN_PROGRESS, deadline__gt=round_.closes_at).update(
+            deadline=round_.closes_at
+        )
     audit.record(
         actor=actor,
         action="contests.update_round",
@@ -279,6 +308,11 @@ def _new_version(question: Question, content: dict, explanation: str) -> Questio
 
 
 @transaction.atomic
+def question_key(text: str) -> str:
+    """What makes two questions the same one: their words, ignoring case, accents, spacing and punctuation."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
+
+
 def create_question(
     contest: Contest,
     *,
@@ -294,6 +328,11 @@ def create_question(
 ) -> Question:
     _require(actor, contest.organiser)
     content = clean_question(text, options, correct, kind)
+    if audit_it:  # one question typed in (an import has checked its rows against the bank already)
+        key = question_key(content["text"])
+        texts = contest.questions.filter(is_active=True, current__isnull=False).values_list("current__text", flat=True)
+        if any(question_key(t) == key for t in texts):
+            raise ValidationError({"text": _("The same question is already in the bank.")})
     question = Question.objects.create(
         contest=contest, topic=nfc(topic), difficulty=difficulty or "medium", kind=content["kind"]
     )

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from doanso.contests.bank import plan_import
 from doanso.contests.models import Question
@@ -86,12 +87,13 @@ def test_errors_name_the_row_and_column():
         (2, "G"),
         (3, "G"),
         (4, "B"),
-        (5, "C"),
+        (5, "D"),  # the second of the two options with the same text
         (6, "G"),
         (7, "I"),
         (9, "B"),
     ]
     assert plan.errors[0]["message"].startswith("“E”")
+    assert plan.errors[3]["value"] == "x"
     assert [r["text"] for r in plan.rows] == ["Câu một?"] and not plan.ok
 
 
@@ -123,3 +125,27 @@ def test_the_organisers_of_another_unit_cannot_write(contest, world):
         setup.create_question(contest, actor=world.manager_C2, text="?", options=["a", "b"], correct=[0])
     with pytest.raises(PermissionDenied):
         setup.create_contest(actor=world.manager_C2, organiser=world.C1, title="X")
+
+
+def test_a_question_already_in_the_bank_or_a_near_copy_is_a_duplicate(contest, world):
+    # Found by a test pass: importing the same file twice doubled the bank, and a copy differing in case,
+    # spacing or punctuation passed even within one file.
+    data = xlsx(
+        [
+            HEADER,
+            [1, "  câu HỎI số 1 ? ", "x", "y", "", "", "A", "", "", ""],  # in the bank as "Câu hỏi số 1?"
+            [2, "Câu mới về Đoàn?", "x", "y", "", "", "A", "", "", ""],
+            [3, "Câu mới  về đoàn", "x", "y", "", "", "B", "", "", ""],
+            [4, "Câu có chủ đề dài?", "x", "y", "", "", "A", "d" * 101, "", ""],
+        ]
+    )
+    with translation.override("en"):
+        plan = plan_import(data, contest=contest)
+    assert [(e["row"], e["column"], e["message"]) for e in plan.errors] == [
+        (2, "B", "The same question is already in the bank."),
+        (4, "B", "The same question as row 3."),
+        (5, "H", "At most 100 characters (101 given)."),
+    ]
+    with pytest.raises(ValidationError) as info:
+        setup.create_question(contest, actor=world.manager_C1, text="CÂU HỎI SỐ 1", options=["a", "b"], correct=[0])
+    assert "text" in info.value.message_dict

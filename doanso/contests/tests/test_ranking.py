@@ -180,3 +180,28 @@ def test_overall_adds_up_each_persons_best_per_round(contest, world, people):
     )
     assert got == [("Nguyễn An", 2, 19, 1), ("Nguyễn Bình", 2, 18, 2), ("Nguyễn Chi", 1, 10, 3)]
     assert timezone.now()
+
+
+def test_a_rank_after_publication_redoes_the_overall_ranking(contest, world, people):
+    # Found by a test pass: a winner disqualified after publication stayed in the overall ranking.
+    round_ = closed_round(contest, world, prizes={"first": 1})
+    add_attempts(round_, people, [("An", 10, 5, 100, 10), ("Bình", 9, 4, 100, 10)])
+    later = T0 + datetime.timedelta(days=2)
+    results.rank_round(round_, actor=world.manager_C1, now=later)
+    results.publish_results(round_, actor=world.manager_C1)
+    assert OverallResult.objects.filter(contest=contest).order_by("rank").first().participant.full_name == "Nguyễn An"
+    Attempt.objects.filter(participant__full_name="Nguyễn An").update(disqualified=True)
+    results.rank_round(round_, actor=world.manager_C1, now=later)
+    overall = list(OverallResult.objects.filter(contest=contest).values_list("participant__full_name", flat=True))
+    assert overall == ["Nguyễn Bình"]
+
+
+def test_a_ranked_round_keeps_what_its_ranking_was_computed_from(contest, world, people):
+    round_ = closed_round(contest, world)
+    results.rank_round(round_, actor=world.manager_C1, now=T0 + datetime.timedelta(days=2))
+    with pytest.raises(ValidationError) as info:
+        setup.update_round(round_, actor=world.manager_C1, closes_at=round_.closes_at + datetime.timedelta(days=7))
+    assert "closes_at" in info.value.message_dict
+    setup.update_round(round_, actor=world.manager_C1, title="Tuần 1 (đã xếp hạng)")  # the title may change
+    round_.refresh_from_db()
+    assert round_.title == "Tuần 1 (đã xếp hạng)"
