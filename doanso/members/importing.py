@@ -1944,7 +1944,8 @@ def build_plan(
     ]
     shared_rows = {r for r, col in sheet.merged_below if any(col == i for i, _h in shared)}
     shared_message = _("This cell is merged with the one above: each member needs their own. Unmerge the cells.")
-    formulas = sheet.file_type == "xlsx"
+    # Computed here for an XLSX (read_for_import has usually found them while the file was parsed).
+    without_value = sheet.cells_without_value if sheet.file_type == "xlsx" else {}
     age_checked: dict = {}
     formula_message = _(
         "The cell holds a formula whose result is not saved in the file. Open the file in Excel or LibreOffice, "
@@ -1978,8 +1979,8 @@ def build_plan(
                     # Read as empty, but the file has a formula without its result or an error there: the value
                     # is unknown, not absent (a unit code by formula would otherwise put the member in the
                     # target unit).
-                    if formulas and (number, index) in sheet.cells_without_value:
-                        unknown = sheet.cells_without_value[(number, index)]
+                    if without_value and (number, index) in without_value:
+                        unknown = without_value[(number, index)]
                         message = formula_message if unknown == "formula" else error_message
                         row.errors.append(RowError(number, header_name, "", str(message)))
                 elif value is _FAILED:
