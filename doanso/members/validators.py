@@ -33,13 +33,16 @@ def normalise_citizen_id(value) -> str:
     else:
         # A leading apostrophe is how Excel is told "text": typed into a CSV it stays.
         raw = str(value).strip().lstrip("'")
-        text = raw.replace(" ", "").replace(".", "").replace("-", "")
-        if _WHOLE_WITH_DECIMALS.fullmatch(raw):
+        if raw.isdigit():
+            text = raw  # nearly every ID of a file: nothing more to look at
+        elif _WHOLE_WITH_DECIMALS.fullmatch(raw):
             text = raw.split(".")[0]  # "48203001234.0": a number written out by a program
-        elif scientific_digits_lost(raw) is False:
-            text = f"{Decimal(raw.replace(',', '.')):.0f}"
-        elif "e+" in raw.lower():
-            text = raw  # the digits are lost: reported as a wrong ID by the checks
+        elif "e" in raw or "E" in raw:
+            # All the digits in the mantissa: restored; otherwise they are lost, and the checks report the ID.
+            exact = scientific_digits_lost(raw) is False
+            text = f"{Decimal(raw.replace(',', '.')):.0f}" if exact else raw
+        else:
+            text = raw.replace(" ", "").replace(".", "").replace("-", "")
     if text.isdigit() and 9 <= len(text) < 12:
         text = text.zfill(12)
     return text
