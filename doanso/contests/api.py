@@ -61,6 +61,10 @@ def _refusal(exc: AttemptRefused):
     return Status(status, {"error": " ".join(exc.messages), "code": code})
 
 
+def _no_attempt():
+    return Status(404, {"error": _("This attempt does not exist."), "code": "not_found"})
+
+
 def _limited(exc: fairplay.RateLimited):
     return Status(429, {"error": str(exc), "code": "rate_limited"})
 
@@ -218,7 +222,7 @@ def start_attempt(request, round_id: int):
 def attempt_detail(request, key: str):
     attempt = taking.attempt_for_page(key)
     if attempt is None:
-        return Status(404, {"error": _("This attempt does not exist."), "code": "not_found"})
+        return _no_attempt()
     return _attempt_out(attempt)
 
 
@@ -320,7 +324,7 @@ class AttemptResultOut(ResultOut):
 def attempt_result(request, key: str):
     attempt = taking.attempt_for_page(key)
     if attempt is None:
-        return Status(404, {"error": _("This attempt does not exist."), "code": "not_found"})
+        return _no_attempt()
     if attempt.is_open:
         return Status(409, {"error": _("This attempt has not been submitted yet."), "code": "in_progress"})
     return attempt

@@ -18,7 +18,7 @@ from doanso.core.text import fold
 from doanso.members.importing import ImportFileError, column_letter, read_sheet, shown
 
 from .models import Difficulty
-from .services.setup import MAX_OPTIONS, clean_question, question_key
+from .services.setup import MAX_OPTIONS, banked_question_keys, clean_question, question_key
 
 LETTERS = "ABCDEFGH"[:MAX_OPTIONS]
 HEADER_SCAN_ROWS = 20
@@ -129,10 +129,7 @@ def plan_import(data: bytes, filename: str = "", contest=None) -> BankPlan:
     plan = BankPlan()
     letters = [letter for letter in LETTERS if letter in layout.options]
     seen: dict[str, int] = {}
-    banked: set[str] = set()
-    if contest is not None:
-        texts = contest.questions.filter(is_active=True, current__isnull=False).values_list("current__text", flat=True)
-        banked = {question_key(text) for text in texts}
+    banked = banked_question_keys(contest) if contest is not None else set()
     for number, cells in sheet.rows[layout.data_from :]:
         values = {
             name: shown(_cell(cells, index))

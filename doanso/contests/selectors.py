@@ -179,17 +179,9 @@ def attempt_questions(attempt) -> list[dict]:
     return questions
 
 
-def bank_shortfall(round_: Round, topics: dict[str, int] | None = None) -> list[str]:
-    """What the question bank lacks for ``round_`` (its quotas per topic, then its number of questions), for the
-    organisers: contestants would be refused a start. ``topics`` (active questions per topic) saves the count
-    when the caller has it."""
-    if topics is None:
-        topics = dict(
-            round_.contest.questions.filter(is_active=True, current__isnull=False)
-            .values_list("topic")
-            .annotate(n=Count("id"))
-            .order_by()
-        )
+def bank_shortfall(round_: Round, topics: dict[str, int]) -> list[str]:
+    """What the question bank (``topics``: active questions per topic) lacks for ``round_`` — its quotas per
+    topic, then its number of questions — for the organisers: contestants would be refused a start."""
     problems = []
     for topic, wanted in (round_.topic_quotas or {}).items():
         if topics.get(topic, 0) < wanted:

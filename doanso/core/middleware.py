@@ -1,5 +1,3 @@
-from urllib.parse import unquote_to_bytes
-
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.utils.translation import gettext as _
 
@@ -15,7 +13,8 @@ class RefuseNulMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if "\x00" in request.path_info or b"\x00" in unquote_to_bytes(request.META.get("QUERY_STRING", "")):
+        query = request.META.get("QUERY_STRING", "")
+        if "\x00" in request.path_info or "%00" in query or "\x00" in query:
             message = _("The address contains a NUL character (%00).")
             if request.path_info.startswith("/api/"):
                 return JsonResponse({"error": message, "code": "bad_request"}, status=400)

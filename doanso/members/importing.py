@@ -119,11 +119,9 @@ class Masked(Exception):
     """A cell masked by an export ("048*******34"): the file does not give this value."""
 
 
-_MASK_CHARS = ("*", "•")
-
-
 def _check_masked(text: str) -> None:
-    if "*" in text or "•" in text:  # _MASK_CHARS, spelt out: this runs for several cells of every row
+    # Exports mask with "*" or "•"; two plain tests, as this runs for several cells of every row.
+    if "*" in text or "•" in text:
         raise Masked
 
 
@@ -555,7 +553,7 @@ class Sheet:
     names: list[str]
     file_type: str
     rows: list[tuple[int, list]]
-    # The XLSX itself, kept to look for formulas only when a needed cell turns out empty.
+    # The XLSX itself, kept to find the cells without a value (below) when they were not found while reading.
     source: bytes | None = None
     # (row number, column index) of cells that took their value from a merged cell above them.
     merged_below: set[tuple[int, int]] = field(default_factory=set)
@@ -1936,13 +1934,13 @@ def build_plan(
         )
     by_field = {c.field: c for c in columns}
     # A merged cell over several rows may give a unit or a branch to each member under it, but not a member's own
-    # name, birth date, ID, phone, e-mail or card: each member's own value is then missing.
-    shared = [
-        (c.index, c.header)
-        for c in columns
-        if c.field in _OWN_FIELDS and any(col == c.index for _r, col in sheet.merged_below)
-    ]
-    shared_rows = {r for r, col in sheet.merged_below if any(col == i for i, _h in shared)}
+    # name, birth date, ID, phone, e-mail or card: each member's own value is then missing. Row number → the
+    # member's own columns whose value came from a merged cell above.
+    own = {c.index: c.header for c in columns if c.field in _OWN_FIELDS}
+    shared: dict[int, list[int]] = defaultdict(list)
+    for row_number, index in sheet.merged_below:
+        if index in own:
+            shared[row_number].append(index)
     shared_message = _("This cell is merged with the one above: each member needs their own. Unmerge the cells.")
     # Computed here for an XLSX (read_for_import has usually found them while the file was parsed).
     without_value = sheet.cells_without_value if sheet.file_type == "xlsx" else {}
@@ -1994,10 +1992,8 @@ def build_plan(
                 row.errors.append(RowError(number, header_name, shown(raw), str(value.args[0])))
             else:
                 values[key] = value
-        if shared_rows and number in shared_rows:
-            for index, header_name in shared:
-                if (number, index) in sheet.merged_below:
-                    row.errors.append(RowError(number, header_name, shown(_at(cells, index)), str(shared_message)))
+        for index in shared.get(number, ()):
+            row.errors.append(RowError(number, own[index], shown(_at(cells, index)), str(shared_message)))
         _check_row(row, by_field, units, divisions, age_checked)
         checked.append(row)
         if done in (boundary, total):

@@ -313,6 +313,12 @@ def question_key(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
 
 
+def banked_question_keys(contest: Contest) -> set[str]:
+    """The ``question_key`` of every active question of the contest's bank."""
+    texts = contest.questions.filter(is_active=True, current__isnull=False).values_list("current__text", flat=True)
+    return {question_key(text) for text in texts}
+
+
 def create_question(
     contest: Contest,
     *,
@@ -328,11 +334,9 @@ def create_question(
 ) -> Question:
     _require(actor, contest.organiser)
     content = clean_question(text, options, correct, kind)
-    if audit_it:  # one question typed in (an import has checked its rows against the bank already)
-        key = question_key(content["text"])
-        texts = contest.questions.filter(is_active=True, current__isnull=False).values_list("current__text", flat=True)
-        if any(question_key(t) == key for t in texts):
-            raise ValidationError({"text": _("The same question is already in the bank.")})
+    # One question typed in (an import has checked its rows against the bank already).
+    if audit_it and question_key(content["text"]) in banked_question_keys(contest):
+        raise ValidationError({"text": _("The same question is already in the bank.")})
     question = Question.objects.create(
         contest=contest, topic=nfc(topic), difficulty=difficulty or "medium", kind=content["kind"]
     )
