@@ -55,9 +55,10 @@ api = NinjaAPI(
     docs_url=None,
     parser=JsonParser(),
 )
+# The contests first: their answer saves are the busiest requests, and URL resolution tries the routes in order.
+api.add_router("/contests", "doanso.contests.api.router")
 api.add_router("/units", "doanso.org.api.router")
 api.add_router("/members", "doanso.members.api.router")
-api.add_router("/contests", "doanso.contests.api.router")
 
 
 @api.exception_handler(ValidationError)

@@ -161,3 +161,13 @@ def browse(page, live_server):
         return page
 
     return open_as
+
+
+@pytest.fixture(autouse=True)
+def _close_batch_connections():
+    """Batched writes (core.batching) run on connections of their own, opened in transactional tests: close them
+    after each test, or the test database could not be dropped (nothing to do where no batch ran)."""
+    yield
+    from doanso.core import batching
+
+    batching.close_all()

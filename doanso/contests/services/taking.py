@@ -3,7 +3,8 @@
 These run hundreds of times a second at a round's close, so each is a handful of indexed statements:
 - the attempt is reached by its secret key (no session lookup);
 - an answer save is one conditional UPDATE (the condition refuses stale and replayed saves; a refused save is
-  then explained with ordinary queries);
+  then explained with ordinary queries); outside a transaction the saves that arrive together are written by
+  one such UPDATE and one commit (core.batching, decision 0014);
 - a submit locks the attempt row (double submits count once), grades it and bumps the unit's tally: on
   PostgreSQL in one call of a database function (decision 0013), elsewhere through the ORM.
 Contestants' writes are not copied to the audit log: the attempt rows are their own record (times, address,
@@ -26,6 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from doanso.core.batching import Batcher, BatchFailed
 from doanso.core.text import fold, nfc
 from doanso.members.importing import Bad, Masked, parse_citizen_id, parse_phone
 from doanso.members.models import CURRENT_STATUSES, Member, Occupation
@@ -386,19 +388,29 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
     _check_seq(seq)
     if not _small_int(position, 2**15):
         _refuse(_("This question is not part of your attempt."), "bad_question", "position")
-    if connection.vendor == "postgresql" and _fast_save(key, position, ids, seq, now):
-        return
+    batch_failed = False
+    if connection.vendor == "postgresql":
+        save = (key, position, json.dumps(ids), seq, now, now - GRACE, len(ids))
+        try:
+            if _fast_save(save):
+                return
+        except BatchFailed:
+            batch_failed = True
     # Refused by the single statement (or another database): find out why, and check again before writing.
     row = (
         AttemptQuestion.objects.filter(attempt__key=key, position=position)
-        .values_list("id", "option_order", "seq", "version__kind", "attempt_id", "attempt__status", "attempt__deadline")
+        .values_list(
+            "id", "option_order", "seq", "chosen", "version__kind", "attempt_id", "attempt__status", "attempt__deadline"
+        )
         .first()
     )
     if row is None:
         if not Attempt.objects.filter(key=key).exists():
             _refuse(_("This attempt does not exist."), "not_found")
         _refuse(_("This question is not part of your attempt."), "bad_question", "position")
-    aq_id, order, last_seq, kind, attempt_id, status, deadline = row
+    aq_id, order, last_seq, last_chosen, kind, attempt_id, status, deadline = row
+    if batch_failed and seq == last_seq and last_chosen == ids:
+        return  # the failed batch had committed this very save before it failed
     if status != AttemptStatus.IN_PROGRESS:
         _refuse(_("This attempt has been submitted; answers can no longer change."), "submitted")
     if now > deadline + GRACE:
@@ -410,7 +422,7 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
         _refuse(_("Choose only one answer for this question."), "bad_option", "chosen")
     if seq <= last_seq:
         _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
-    # The conditions repeat under the attempt's lock (see _FAST_SAVE_SQL): a submit or a newer save that lands in
+    # The conditions repeat under the attempt's lock (see _SAVE_SQL): a submit or a newer save that lands in
     # between wins.
     with transaction.atomic():
         open_ = Attempt.objects.select_for_update(no_key=True).filter(pk=attempt_id, status=AttemptStatus.IN_PROGRESS)
@@ -421,42 +433,90 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
         _refuse(_("This save is older than one already received; it was ignored."), "stale", "seq")
 
 
-# The whole of a valid save in one statement (PostgreSQL): the attempt by its key, in progress and in time, the
-# question in it, a newer sequence number, the options among those shown, one option unless the question takes
-# several. Anything else updates no row, and save_answer then finds the reason with ordinary queries.
-# The attempt row is read FOR SHARE: a submit (which locks it FOR UPDATE and then grades the saved answers) either
-# waits for this save to commit and counts it, or has committed first and this save finds the attempt submitted.
-# Without the lock a save could land between the grading's read and its commit: acknowledged, but not graded.
-_FAST_SAVE_SQL = """
+# Every valid save of a batch in one statement (PostgreSQL): the attempt by its key, in progress and in time,
+# the question in it, a newer sequence number, the options among those shown, one option unless the question
+# takes several. A save that does not qualify updates no row and is not returned; save_answer then finds the
+# reason with ordinary queries. (Two saves of one question in a batch: one is applied and the other takes that
+# path, where a newer one is applied and an older one refused, as if they had come one after the other.)
+# The attempts are read FOR SHARE, in the order of their ids: a submit (which locks its attempt FOR UPDATE and
+# then grades the saved answers) either waits for the batch to commit and counts its saves, or has committed
+# first and the batch finds the attempt submitted. Without the lock a save could land between the grading's read
+# and its commit: acknowledged, but not graded.
+_SAVE_SQL = """
+WITH save AS (
+    SELECT * FROM unnest(%(keys)s::varchar[], %(positions)s::integer[], %(chosen)s::jsonb[], %(seqs)s::integer[],
+                         %(nows)s::timestamptz[], %(not_afters)s::timestamptz[], %(counts)s::integer[])
+         WITH ORDINALITY AS s(key, position, chosen, seq, now, not_after, count, n)
+), open_attempt AS MATERIALIZED (
+    SELECT a.id, a.key, a.deadline FROM contests_attempt AS a
+    WHERE a.key = ANY(%(keys)s::varchar[]) AND a.status = 'in_progress'
+    ORDER BY a.id
+    FOR SHARE
+)
 UPDATE contests_attemptquestion AS aq
-SET chosen = %(chosen)s::jsonb, seq = %(seq)s, answered_at = %(now)s
-WHERE aq.attempt_id = (
-      SELECT a.id FROM contests_attempt AS a
-      WHERE a.key = %(key)s AND a.status = 'in_progress' AND a.deadline >= %(not_after)s
-      FOR SHARE)
-  AND aq.position = %(position)s
-  AND aq.seq < %(seq)s
-  AND aq.option_order @> %(chosen)s::jsonb
-  AND (%(count)s <= 1 OR EXISTS (
-      SELECT 1 FROM contests_questionversion v WHERE v.id = aq.version_id AND v.kind = 'multiple'))
+SET chosen = save.chosen, seq = save.seq, answered_at = save.now
+FROM save JOIN open_attempt AS a ON a.key = save.key AND a.deadline >= save.not_after
+WHERE aq.attempt_id = a.id
+  AND aq.position = save.position
+  AND aq.seq < save.seq
+  AND aq.option_order @> save.chosen
+  AND (save.count <= 1 OR EXISTS (
+      SELECT 1 FROM contests_questionversion AS v WHERE v.id = aq.version_id AND v.kind = 'multiple'))
+RETURNING save.n
 """
 
 
-def _fast_save(key: str, position: int, ids: list[int], seq: int, now) -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _FAST_SAVE_SQL,
-            {
-                "chosen": json.dumps(ids),
-                "seq": seq,
-                "now": now,
-                "key": key,
-                "position": position,
-                "not_after": now - GRACE,
-                "count": len(ids),
-            },
-        )
-        return cursor.rowcount == 1
+def _write_saves(cursor, saves) -> list[bool]:
+    """Run _SAVE_SQL for ``saves`` (tuples: key, position, chosen as JSON, seq, now, not after, count) with
+    ``cursor``; whether each was applied."""
+    keys, positions, chosen, seqs, nows, not_afters, counts = zip(*saves, strict=True)
+    cursor.execute(
+        _SAVE_SQL,
+        {
+            "keys": list(keys),
+            "positions": list(positions),
+            "chosen": list(chosen),
+            "seqs": list(seqs),
+            "nows": list(nows),
+            "not_afters": list(not_afters),
+            "counts": list(counts),
+        },
+    )
+    applied = {n for (n,) in cursor.fetchall()}
+    return [n in applied for n in range(1, len(saves) + 1)]
+
+
+class _SaveWriter:
+    """The batched saves of this process, on a connection of their own (autocommit: one statement, one commit)."""
+
+    def __init__(self):
+        self.conn = None
+
+    def write(self, saves) -> list[bool]:
+        if self.conn is None:
+            conn = connection.get_new_connection(connection.get_connection_params())
+            conn.autocommit = True
+            self.conn = conn
+        with self.conn.cursor() as cursor:
+            return _write_saves(cursor, saves)
+
+    def reset(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            conn.close()
+
+
+_save_writer = _SaveWriter()
+_save_batcher = Batcher("answer-saves", _save_writer.write, reset=_save_writer.reset)
+
+
+def _fast_save(save: tuple) -> bool:
+    """Whether the save was applied by the single statement. Inside a transaction (the caller's, or a test's) it
+    runs there, alone; otherwise with the other saves of the moment (BatchFailed if that batch failed)."""
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            return _write_saves(cursor, [save])[0]
+    return _save_batcher.run(save)
 
 
 # A whole number, its thousands grouped with dots, commas or spaces as people write them ("1.250.000") or not.

@@ -145,6 +145,37 @@ def test_a_save_that_would_wipe_or_block_an_answer_is_refused(client, contest, r
     assert AttemptQuestion.objects.get(attempt__key=key, position=1).chosen == []
 
 
+def test_the_save_reads_its_own_body_and_refuses_bad_ones_like_every_route(client, contest, round_):
+    """The save parses and validates its body itself (the hot path, without ninja's parameter handling): bad
+    bodies get the API's usual 400 and 422 answers, in Vietnamese, and the OpenAPI document still describes it."""
+    key = started_attempt(client, contest, round_)["key"]
+    save = reverse("api:save_answer", args=[key])
+    vi = {"Accept-Language": "vi"}
+    for raw in (b"{not json", b"", b'{"position": 1, "chosen": [1], "seq": 2, "x": "\\u0000"}'):
+        refused = client.post(save, raw, content_type="application/json", headers=vi)
+        assert (refused.status_code, refused.json()["code"]) == (400, "bad_request"), raw
+    wrong = post(client, save, {"position": "một", "chosen": "A", "seq": "hai"}, **vi)
+    assert wrong.status_code == 422
+    assert set(wrong.json()["errors"]) == {"position", "chosen", "seq"}
+    assert post(client, save, {"position": 1, "chosen": [1]}, **vi).json() == {
+        "errors": {"seq": ["Bạn cần nhập mục này."]}
+    }
+    assert AttemptQuestion.objects.get(attempt__key=key, position=1).seq == 0
+    ok = post(client, save, {"position": 1, "chosen": [1], "seq": 3})
+    assert (ok.status_code, ok["Content-Type"], ok.json()) == (
+        200,
+        "application/json; charset=utf-8",
+        {"ok": True, "seq": 3},
+    )
+    documented = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/contests/attempts/{key}/answers"]["post"]
+    assert set(documented["requestBody"]["content"]["application/json"]["schema"]["properties"]) == {
+        "seq",
+        "position",
+        "chosen",
+        "prediction",
+    }
+
+
 def test_predictions_are_whole_numbers_as_people_write_them(client, contest, round_):
     from doanso.contests.models import Attempt
 

@@ -31,6 +31,28 @@ def run_parallel(fn, n):
     return results, errors
 
 
+def run_parallel_each(fn, n):
+    """``fn(i)`` for i in range(n), each in a thread of its own, started together."""
+    barrier = threading.Barrier(n)
+    results, errors = [], []
+
+    def worker(i):
+        try:
+            barrier.wait()
+            results.append(fn(i))
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results, errors
+
+
 def run_together(*targets):
     """Run each of ``targets`` in a thread of its own and wait for all of them."""
     threads = [threading.Thread(target=target) for target in targets]
@@ -138,3 +160,68 @@ def test_a_submit_racing_a_save_grades_the_save(round_, register):
     run_together(save, submit)
     assert result == {"correct": 4}
     assert Attempt.objects.get(pk=attempt.pk).correct == 4
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
+def test_saves_arriving_together_are_written_together_each_with_its_own_outcome(round_, register):
+    """Outside a transaction the saves of the moment share one statement and one commit (core.batching): each
+    valid one is applied, a forged option and an old sequence number are refused as if sent alone, and of two
+    saves of one question the newer wins."""
+    from doanso.contests.models import AttemptQuestion
+
+    attempts = [taking.start_attempt(round_, register()) for _ in range(4)]
+    orders = {
+        (aq.attempt_id, aq.position): aq.option_order for aq in AttemptQuestion.objects.filter(attempt__in=attempts)
+    }
+    saves = []
+    for a in attempts:
+        for position in range(1, 11):
+            saves.append((a.key, position, [orders[(a.pk, position)][0]], 5))
+    a0 = attempts[0]
+    saves.append((a0.key, 1, [orders[(a0.pk, 1)][1]], 9))  # the same question again, newer: wins
+    saves.append((a0.key, 2, [orders[(a0.pk, 2)][1]], 3))  # older than the save of seq 5: refused as stale
+    saves.append((attempts[1].key, 3, [999999], 6))  # not one of the options
+    outcomes = {}
+
+    def save(i):
+        key, position, chosen, seq = saves[i]
+        try:
+            taking.save_answer(key, position, chosen, seq)
+            outcomes[i] = "ok"
+        except taking.AttemptRefused as exc:
+            outcomes[i] = next(e.code for errors in exc.error_dict.values() for e in errors)
+
+    _results, errors = run_parallel_each(save, len(saves))
+    assert errors == []
+    assert [outcomes[i] for i in range(40)] == ["ok"] * 40
+    assert outcomes[41] == "stale" and outcomes[42] == "bad_option"
+    stored = {
+        (aq.attempt_id, aq.position): (aq.chosen, aq.seq) for aq in AttemptQuestion.objects.filter(attempt__in=attempts)
+    }
+    assert stored[(a0.pk, 1)] == ([orders[(a0.pk, 1)][1]], 9)
+    assert stored[(a0.pk, 2)] == ([orders[(a0.pk, 2)][0]], 5)
+    assert stored[(attempts[1].pk, 3)] == ([orders[(attempts[1].pk, 3)][0]], 5)
+    assert sum(1 for chosen, seq in stored.values() if seq >= 5) == 40
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
+def test_a_save_whose_batch_failed_after_writing_it_is_acknowledged(round_, register, monkeypatch):
+    """A batch can fail after its commit (the connection drops before the answer arrives): the save then takes
+    the one-by-one path, which finds it already written and acknowledges it instead of calling it stale."""
+    from doanso.contests.models import AttemptQuestion
+
+    attempt = taking.start_attempt(round_, register())
+    order = AttemptQuestion.objects.get(attempt=attempt, position=4).option_order
+    real_write = taking._write_saves
+
+    def write_then_fail(cursor, saves):
+        real_write(cursor, saves)
+        raise OSError("connection lost after the commit")
+
+    monkeypatch.setattr(taking, "_write_saves", write_then_fail)
+    taking.save_answer(attempt.key, 4, [order[2]], 7)
+    monkeypatch.setattr(taking, "_write_saves", real_write)
+    with pytest.raises(taking.AttemptRefused):  # the same save again is a replay: stale
+        taking.save_answer(attempt.key, 4, [order[2]], 7)
+    aq = AttemptQuestion.objects.get(attempt=attempt, position=4)
+    assert (aq.chosen, aq.seq) == ([order[2]], 7)

@@ -68,6 +68,44 @@ def test_each_counter_of_a_throttle_stops_at_its_own_limit(settings, backend):
         cache.clear()
 
 
+def test_on_redis_simultaneous_requests_are_counted_exactly(settings):
+    """Counts of requests that arrive together move in one command (core.batching): 60 requests at once against
+    a limit of 40 on one address give exactly 40 through, and each attempt's own counter counts its requests."""
+    import threading
+
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django_redis.cache.RedisCache",
+            "LOCATION": os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/13"),
+            "KEY_PREFIX": f"test-together-{os.getpid()}",
+        }
+    }
+    cache.clear()
+    settings.CONTEST_RATE_LIMITS = {"save": (100, 60), "save_ip": (40, 60)}
+    outcomes, barrier = [], threading.Barrier(60)
+
+    def one(i):
+        barrier.wait()
+        try:
+            fairplay.throttle(("save", f"attempt-{i % 20}"), ("save_ip", "10.0.0.9"))
+            outcomes.append("ok")
+        except fairplay.RateLimited:
+            outcomes.append("limited")
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(60)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert outcomes.count("ok") == 40 and outcomes.count("limited") == 20
+    client = fairplay._redis_client()
+    prefix = f"test-together-{os.getpid()}:"
+    counts = {k.decode().split(":")[-2]: int(client.get(k)) for k in client.keys(prefix + "*contests:rl:save:*")}
+    assert counts == {f"attempt-{i}": 3 for i in range(20)}
+    assert int(client.get(client.keys(prefix + "*contests:rl:save_ip:*")[0])) == 60
+    cache.clear()
+
+
 def test_a_school_taking_part_from_one_address_is_not_refused(client, contest, round_, world):
     """A union branch's contest session: a class registers, starts and submits from the school's one address
     within a few minutes, under the default limits."""

@@ -1,0 +1,73 @@
+"""core.batching: items handed in while a batch runs go together into the next one, each gets its own result, and
+a failed batch fails each of its items (which then take their own path)."""
+
+import threading
+
+import pytest
+
+from doanso.core.batching import Batcher, BatchFailed
+
+
+def run_in_threads(batcher, items):
+    results, errors = {}, {}
+
+    def one(item):
+        try:
+            results[item] = batcher.run(item)
+        except BatchFailed as exc:
+            errors[item] = exc
+
+    threads = [threading.Thread(target=one, args=(item,)) for item in items]
+    for t in threads:
+        t.start()
+    return threads, results, errors
+
+
+def test_items_that_arrive_during_a_batch_run_together_in_the_next():
+    first_running, release, batches = threading.Event(), threading.Event(), []
+
+    def work(items):
+        batches.append(list(items))
+        if len(batches) == 1:
+            first_running.set()
+            release.wait(10)
+        return [item * 10 for item in items]
+
+    batcher = Batcher("test", work)
+    first, results, errors = run_in_threads(batcher, [1])
+    assert first_running.wait(10)
+    rest, more_results, _ = run_in_threads(batcher, [2, 3, 4, 5, 6])
+    while len(batcher._queue) < 5:  # all five queued behind the running batch
+        threading.Event().wait(0.01)
+    release.set()
+    for t in first + rest:
+        t.join(10)
+    assert batches[0] == [1]
+    assert sorted(batches[1]) == [2, 3, 4, 5, 6] and len(batches) == 2
+    assert {**results, **more_results} == {1: 10, 2: 20, 3: 30, 4: 40, 5: 50, 6: 60}
+    assert errors == {}
+
+
+def test_a_failed_batch_fails_each_of_its_items_and_the_next_batch_runs():
+    resets = []
+
+    def work(items):
+        if "bad" in items:
+            raise RuntimeError("connection lost")
+        return [item.upper() for item in items]
+
+    batcher = Batcher("test", work, reset=lambda: resets.append(1))
+    with pytest.raises(BatchFailed, match="connection lost"):
+        batcher.run("bad")
+    assert resets == [1]
+    assert batcher.run("good") == "GOOD"
+
+
+def test_close_runs_reset_in_the_worker_between_batches():
+    threads_seen = []
+    batcher = Batcher("test", lambda items: list(items), reset=lambda: threads_seen.append(threading.current_thread()))
+    batcher.close()  # never started in this process: nothing to do
+    assert threads_seen == []
+    assert batcher.run("x") == "x"
+    batcher.close()
+    assert len(threads_seen) == 1 and threads_seen[0].name == "batch-test"
