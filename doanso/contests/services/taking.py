@@ -20,6 +20,7 @@ import secrets
 import unicodedata
 from typing import NoReturn
 
+import psycopg
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -390,7 +391,7 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
         _refuse(_("This question is not part of your attempt."), "bad_question", "position")
     batch_failed = False
     if connection.vendor == "postgresql":
-        save = (key, position, json.dumps(ids), seq, now, now - GRACE, len(ids))
+        save = (key, position, ids, seq, now, now - GRACE)
         try:
             if _fast_save(save):
                 return
@@ -444,12 +445,12 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
 # and its commit: acknowledged, but not graded.
 _SAVE_SQL = """
 WITH save AS (
-    SELECT * FROM unnest(%(keys)s::varchar[], %(positions)s::integer[], %(chosen)s::jsonb[], %(seqs)s::integer[],
-                         %(nows)s::timestamptz[], %(not_afters)s::timestamptz[], %(counts)s::integer[])
-         WITH ORDINALITY AS s(key, position, chosen, seq, now, not_after, count, n)
+    SELECT * FROM jsonb_to_recordset(%(saves)s::jsonb) AS s(
+        n integer, key varchar, position integer, chosen jsonb, seq integer, now timestamptz,
+        not_after timestamptz, count integer)
 ), open_attempt AS MATERIALIZED (
     SELECT a.id, a.key, a.deadline FROM contests_attempt AS a
-    WHERE a.key = ANY(%(keys)s::varchar[]) AND a.status = 'in_progress'
+    WHERE a.key = ANY (%(keys)s::varchar[]) AND a.status = 'in_progress'
     ORDER BY a.id
     FOR SHARE
 )
@@ -467,21 +468,25 @@ RETURNING save.n
 
 
 def _write_saves(cursor, saves) -> list[bool]:
-    """Run _SAVE_SQL for ``saves`` (tuples: key, position, chosen as JSON, seq, now, not after, count) with
-    ``cursor``; whether each was applied."""
-    keys, positions, chosen, seqs, nows, not_afters, counts = zip(*saves, strict=True)
-    cursor.execute(
-        _SAVE_SQL,
+    """Run _SAVE_SQL for ``saves`` (tuples: key, position, options chosen, seq, now, not after) with ``cursor``;
+    whether each was applied. The batch travels as one JSON parameter: seven arrays took psycopg longer to
+    adapt, in Python, than the statement took to run."""
+    rows = [
         {
-            "keys": list(keys),
-            "positions": list(positions),
-            "chosen": list(chosen),
-            "seqs": list(seqs),
-            "nows": list(nows),
-            "not_afters": list(not_afters),
-            "counts": list(counts),
-        },
-    )
+            "n": n,
+            "key": key,
+            "position": position,
+            "chosen": chosen,
+            "seq": seq,
+            "now": now.isoformat(),
+            "not_after": not_after.isoformat(),
+            "count": len(chosen),
+        }
+        for n, (key, position, chosen, seq, now, not_after) in enumerate(saves, 1)
+    ]
+    # The keys also as an array: with it PostgreSQL knows how many attempts to look up by their unique key, where
+    # from the JSON alone it guessed a hundred and read every attempt in progress instead.
+    cursor.execute(_SAVE_SQL, {"saves": json.dumps(rows), "keys": [save[0] for save in saves]})
     applied = {n for (n,) in cursor.fetchall()}
     return [n in applied for n in range(1, len(saves) + 1)]
 
@@ -497,7 +502,9 @@ class _SaveWriter:
             conn = connection.get_new_connection(connection.get_connection_params())
             conn.autocommit = True
             self.conn = conn
-        with self.conn.cursor() as cursor:
+        # A cursor that sends the values apart from the statement (Django's connections quote them into its text,
+        # which for seven arrays of a batch took most of the batch's time in Python).
+        with psycopg.Cursor(self.conn) as cursor:
             return _write_saves(cursor, saves)
 
     def reset(self) -> None:
