@@ -1,11 +1,15 @@
-"""Work of concurrent requests done together: a thread of this process takes every item handed in while it was
-busy and runs them as one batch (one statement and one commit, one round trip to Redis), then wakes each request
-with its own result.
+"""Work of concurrent requests done together: the items that request threads of this process hand in while a
+batch is running wait, and the next batch runs all of them at once (one statement and one commit, say); each
+request gets its own result.
 
 Why: at a contest round's peak the answer saves are the busiest requests, and one save alone is a round trip and
-a commit whose cost (the protocol, the commit's WAL record, the request thread's share of both) is many times
-that of the row it writes. Batched, those costs are shared by every save in the batch; under light load a batch
-holds one item and the cost is a thread hand-over (decision 0014).
+a commit whose cost (the protocol, the planning, the commit's WAL record) is many times that of the row it
+writes. Batched, those costs are shared by every save in the batch (decision 0014).
+
+No thread of its own ("flat combining"): the request that finds no batch running runs one itself, with whatever
+is queued; requests that arrive meanwhile queue and sleep, and when the batch ends the first of them is woken to
+run the next. Under light load every request runs its own item at once, without waking another thread (a
+hand-over to a worker thread and back cost more CPU than the batching saved at two or three items a batch).
 
 A batch that fails (a lost connection, a deadlock) fails for each of its items: the caller then takes its
 ordinary, one-by-one path, so nothing is lost and nothing is acknowledged that was not written.
@@ -24,34 +28,31 @@ class BatchFailed(Exception):
     """The batch holding this item failed, or was not done in time; the caller takes its one-by-one path."""
 
 
-_CLOSE = object()  # an item that asks the worker to run reset() (see Batcher.close)
 _batchers: list["Batcher"] = []
 
 
 def close_all() -> None:
-    """Close every batcher's connection in this process (tests, before their database is dropped)."""
+    """Run every batcher's reset() in this process (tests: close connections before the database is dropped)."""
     for batcher in _batchers:
         batcher.close()
 
 
 class _Slot:
-    __slots__ = ("done", "error", "item", "result")
+    __slots__ = ("done", "error", "finished", "item", "leads", "result")
 
     def __init__(self, item):
         self.item = item
-        self.done = threading.Event()
+        self.done = threading.Event()  # set when the result is in, or when this slot's request is to lead
+        self.leads = False
+        self.finished = False  # a batch has run it
         self.result = None
         self.error: BaseException | None = None
 
 
 class Batcher:
-    """Hands items from request threads to one worker thread that runs ``work(items) -> results`` (one result
-    per item, in order) on everything queued; ``reset()`` runs after a failed batch (to drop a connection that
-    may be broken).
-
-    The worker starts on first use in each process: a thread started before gunicorn forks its workers would
-    not exist in them.
-    """
+    """Runs ``work(items) -> results`` (one result per item, in order) on the items handed in together;
+    ``reset()`` runs after a failed batch (to drop a connection that may be broken) and on close().
+    Batches of one batcher never overlap, so ``work`` may keep one connection."""
 
     def __init__(
         self,
@@ -67,65 +68,76 @@ class Batcher:
         self._reset = reset
         self._max_items = max_items
         self._timeout = timeout
-        self._ready = threading.Condition()
+        self._lock = threading.Lock()
         self._queue: list[_Slot] = []
-        self._pid: int | None = None
+        self._running = False
+        self._pid = os.getpid()
         _batchers.append(self)
 
     def run(self, item) -> Any:
         """The result of ``item`` once its batch is done; BatchFailed if the batch failed or took too long."""
         slot = _Slot(item)
-        with self._ready:
-            if self._pid != os.getpid():
-                self._start()
+        with self._lock:
+            if self._pid != os.getpid():  # a forked worker: the parent's queue and batch are not ours
+                self._pid, self._queue, self._running = os.getpid(), [], False
             self._queue.append(slot)
-            self._ready.notify()
-        if not slot.done.wait(self._timeout):
-            # Late: the batch may still write it. The caller's own path then finds it written (or refuses it as
-            # not newer), never the reverse: a result is only reported from a batch that committed.
-            raise BatchFailed(f"{self.name}: no result within {self._timeout} s")
+            slot.leads = not self._running
+            self._running = True
+        if not slot.leads:
+            woken = slot.done.wait(self._timeout)
+            with self._lock:
+                if not woken and not slot.done.is_set():
+                    if slot in self._queue:
+                        self._queue.remove(slot)  # never run
+                    # else a batch is running it: the caller's own path finds it written or not
+                    raise BatchFailed(f"{self.name}: no result within {self._timeout} s")
+        if slot.leads:
+            self._lead(slot)
         if slot.error is not None:
             raise BatchFailed(f"{self.name}: {slot.error}") from slot.error
         return slot.result
 
-    def close(self) -> None:
-        """Have the worker run reset() between two batches; nothing to do if it never started here."""
-        if self._pid != os.getpid() or self._reset is None:
-            return
-        slot = _Slot(_CLOSE)
-        with self._ready:
-            self._queue.append(slot)
-            self._ready.notify()
-        slot.done.wait(self._timeout)
-
-    def _start(self) -> None:
-        self._pid = os.getpid()
-        self._queue = []  # items of the parent process are not ours to run
-        threading.Thread(target=self._loop, name=f"batch-{self.name}", daemon=True).start()
-
-    def _loop(self) -> None:
+    def _lead(self, own: _Slot) -> None:
+        """Run batches until ``own`` is done, then wake the first of those who queued meanwhile to lead."""
         while True:
-            with self._ready:
-                while not self._queue:
-                    self._ready.wait()
+            with self._lock:
                 batch, self._queue = self._queue[: self._max_items], self._queue[self._max_items :]
-            closing = [slot for slot in batch if slot.item is _CLOSE]
-            if closing:
-                batch = [slot for slot in batch if slot.item is not _CLOSE]
-            try:
-                results = self._work([slot.item for slot in batch]) if batch else []
-                for slot, result in zip(batch, results, strict=True):
-                    slot.result = result
-            except Exception as exc:  # every item learns of it and takes its own path
-                logger.warning("%s: a batch of %d failed: %r", self.name, len(batch), exc)
-                for slot in batch:
-                    slot.error = exc
-                if self._reset is not None:
-                    try:
-                        self._reset()
-                    except Exception:
-                        logger.exception("%s: reset failed", self.name)
-            if closing and self._reset is not None:
-                self._reset()
-            for slot in batch + closing:
+            self._run_batch(batch, own)
+            with self._lock:
+                if not own.finished:
+                    continue  # more than max_items were queued ahead of us
+                if not self._queue:
+                    self._running = False
+                    return
+                successor = self._queue[0]
+                successor.leads = True
+            successor.done.set()
+            return
+
+    def _run_batch(self, batch: list[_Slot], own: _Slot) -> None:
+        try:
+            results = self._work([slot.item for slot in batch])
+            for slot, result in zip(batch, results, strict=True):
+                slot.result = result
+        except Exception as exc:  # every item learns of it and takes its own path
+            logger.warning("%s: a batch of %d failed: %r", self.name, len(batch), exc)
+            for slot in batch:
+                slot.error = exc
+            if self._reset is not None:
+                try:
+                    self._reset()
+                except Exception:
+                    logger.exception("%s: reset failed", self.name)
+        for slot in batch:
+            slot.finished = True
+            if slot is not own:
                 slot.done.set()
+
+    def close(self) -> None:
+        """Run reset() now, between batches (tests, before their database is dropped)."""
+        if self._reset is None:
+            return
+        with self._lock:
+            if self._running:
+                return  # a batch is under way in another thread; its connection stays
+            self._reset()

@@ -63,11 +63,49 @@ def test_a_failed_batch_fails_each_of_its_items_and_the_next_batch_runs():
     assert batcher.run("good") == "GOOD"
 
 
-def test_close_runs_reset_in_the_worker_between_batches():
+def test_a_request_alone_runs_its_own_item_in_its_own_thread():
     threads_seen = []
-    batcher = Batcher("test", lambda items: list(items), reset=lambda: threads_seen.append(threading.current_thread()))
-    batcher.close()  # never started in this process: nothing to do
-    assert threads_seen == []
+    batcher = Batcher("test", lambda items: threads_seen.append(threading.current_thread()) or list(items))
     assert batcher.run("x") == "x"
-    batcher.close()
-    assert len(threads_seen) == 1 and threads_seen[0].name == "batch-test"
+    assert threads_seen == [threading.current_thread()]
+
+
+def test_close_runs_reset_between_batches_only():
+    resets, running, release = [], threading.Event(), threading.Event()
+
+    def work(items):
+        running.set()
+        release.wait(10)
+        return list(items)
+
+    batcher = Batcher("test", work, reset=lambda: resets.append(1))
+    batcher.close()  # idle: reset now
+    assert resets == [1]
+    threads, results, _errors = run_in_threads(batcher, ["a"])
+    assert running.wait(10)
+    batcher.close()  # a batch is using the connection: left alone
+    assert resets == [1]
+    release.set()
+    threads[0].join(10)
+    assert results == {"a": "a"}
+
+
+def test_a_request_that_waits_too_long_takes_its_own_path_and_the_queue_goes_on():
+    running, release = threading.Event(), threading.Event()
+
+    def work(items):
+        if "slow" in items:
+            running.set()
+            release.wait(10)
+        return [item.upper() for item in items]
+
+    batcher = Batcher("test", work, timeout=0.2)
+    first, results, _ = run_in_threads(batcher, ["slow"])
+    assert running.wait(10)
+    with pytest.raises(BatchFailed, match="no result within"):
+        batcher.run("late")  # queued behind the slow batch, gives up, leaves the queue
+    assert batcher._queue == []
+    release.set()
+    first[0].join(10)
+    assert results == {"slow": "SLOW"}
+    assert batcher.run("next") == "NEXT"  # nobody is left leading a batch that will not come
