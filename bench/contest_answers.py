@@ -275,7 +275,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=8)  # as deploy/gunicorn.conf.py
     parser.add_argument("--attempts", type=int, default=3500)
     args = parser.parse_args()
     connection = setup_database()
