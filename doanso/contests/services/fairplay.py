@@ -147,12 +147,19 @@ class _SharedCounts:
         threading.Thread(target=self._loop, name="rate-limit-counts", daemon=True).start()
 
     def _loop(self) -> None:
+        failing = False
         while True:
             time.sleep(FLUSH_SECONDS)
             try:
                 self.flush()
             except Exception:  # Redis away: the counts wait in memory, and limits still apply in this process
-                logger.warning("rate limits: could not add the counts to Redis", exc_info=True)
+                if not failing:  # once, not ten times a second
+                    logger.warning("rate limits: could not add the counts to Redis", exc_info=True)
+                failing = True
+            else:
+                if failing:
+                    logger.warning("rate limits: the counts reach Redis again")
+                failing = False
 
     def flush(self) -> None:
         """Add the counts of this process to Redis and take back the totals."""

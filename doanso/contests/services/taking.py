@@ -14,6 +14,7 @@ every answer with its sequence number); see docs/decisions/0011-contest-hot-path
 import datetime
 import hashlib
 import json
+import os
 import random
 import re
 import secrets
@@ -499,12 +500,14 @@ class _SaveWriter:
 
     def __init__(self):
         self.conn = None
+        self.pid = None
 
     def write(self, saves) -> list[bool]:
-        if self.conn is None:
+        if self.conn is None or self.pid != os.getpid():
+            # (A connection inherited through a fork belongs to the parent: left alone, not closed.)
             conn = connection.get_new_connection(connection.get_connection_params())
             conn.autocommit = True
-            self.conn = conn
+            self.conn, self.pid = conn, os.getpid()
         # A cursor that sends the values apart from the statement (Django's connections quote them into its text,
         # which for seven arrays of a batch took most of the batch's time in Python).
         # Prepared once per connection: planning the statement took twice as long as running it.
