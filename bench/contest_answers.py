@@ -22,6 +22,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -127,7 +128,10 @@ def start_server(db_name: str, workers: int, threads: int):
         "--timeout",
         "120",
     ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # stderr to a file, not a pipe nobody reads: the log lines of refused requests (409, 429) would fill the
+    # pipe's buffer during a long run and block the server.
+    log = tempfile.TemporaryFile()  # noqa: SIM115 — open as long as the server runs
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     for _ in range(100):
         try:
             c = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
@@ -137,7 +141,8 @@ def start_server(db_name: str, workers: int, threads: int):
         except OSError:
             time.sleep(0.2)
     proc.kill()
-    raise SystemExit("gunicorn did not start: " + proc.stderr.read().decode()[-2000:])
+    log.seek(0)
+    raise SystemExit("gunicorn did not start: " + log.read().decode()[-2000:])
 
 
 def run_load(make_request, seconds: float, clients: int):
