@@ -87,7 +87,7 @@ def _body(request, schema: type[pydantic.BaseModel]):
 
     try:
         data = JsonParser().parse_body(request)
-    except ValueError as exc:  # not JSON, not UTF-8, or a NUL character
+    except (ValueError, RecursionError) as exc:  # not JSON, not UTF-8, a NUL character, or nested too deep
         raise HttpError(400, "Cannot parse request body") from exc
     try:
         return schema.model_validate(data)

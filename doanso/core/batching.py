@@ -86,6 +86,8 @@ class Batcher:
         if not slot.leads:
             woken = slot.done.wait(self._timeout)
             with self._lock:
+                # Promotion to lead happens under this lock (leads and done together), so a request that gives up
+                # at that very moment sees it and leads instead of leaving the queue without a leader.
                 if not woken and not slot.done.is_set():
                     if slot in self._queue:
                         self._queue.remove(slot)  # never run
@@ -98,28 +100,28 @@ class Batcher:
         return slot.result
 
     def _lead(self, own: _Slot) -> None:
-        """Run batches until ``own`` is done, then wake the first of those who queued meanwhile to lead."""
-        while True:
+        """Run batches until ``own`` is done, then wake the first of those who queued meanwhile to lead; whatever
+        happens (even an exception that is not an Exception), the queue is left with a leader or none running."""
+        try:
+            while not own.finished:
+                with self._lock:
+                    batch, self._queue = self._queue[: self._max_items], self._queue[self._max_items :]
+                self._run_batch(batch, own)
+        finally:
             with self._lock:
-                batch, self._queue = self._queue[: self._max_items], self._queue[self._max_items :]
-            self._run_batch(batch, own)
-            with self._lock:
-                if not own.finished:
-                    continue  # more than max_items were queued ahead of us
-                if not self._queue:
+                if self._queue:
+                    successor = self._queue[0]
+                    successor.leads = True
+                    successor.done.set()
+                else:
                     self._running = False
-                    return
-                successor = self._queue[0]
-                successor.leads = True
-            successor.done.set()
-            return
 
     def _run_batch(self, batch: list[_Slot], own: _Slot) -> None:
         try:
             results = self._work([slot.item for slot in batch])
             for slot, result in zip(batch, results, strict=True):
                 slot.result = result
-        except Exception as exc:  # every item learns of it and takes its own path
+        except BaseException as exc:  # every item learns of it and takes its own path
             logger.warning("%s: a batch of %d failed: %r", self.name, len(batch), exc)
             for slot in batch:
                 slot.error = exc
@@ -128,10 +130,13 @@ class Batcher:
                     self._reset()
                 except Exception:
                     logger.exception("%s: reset failed", self.name)
-        for slot in batch:
-            slot.finished = True
-            if slot is not own:
-                slot.done.set()
+            if not isinstance(exc, Exception):
+                raise  # (after the others are woken, below)
+        finally:
+            for slot in batch:
+                slot.finished = True
+                if slot is not own:
+                    slot.done.set()
 
     def close(self) -> None:
         """Run reset() now, between batches (tests, before their database is dropped)."""

@@ -108,6 +108,7 @@ class _SharedCounts:
 
     def __init__(self):
         self._lock = threading.Lock()
+        self._flush_lock = threading.Lock()  # one flush at a time (the thread's, or a test's)
         self._pid: int | None = None
         self._generation = 0
         self._clear()
@@ -119,7 +120,8 @@ class _SharedCounts:
 
     def _clear(self) -> None:
         self._generation += 1
-        self._pending: dict[str, list] = {}  # key -> [requests not yet in Redis, expiry in seconds, client]
+        # key -> [requests not yet in Redis, expiry in seconds, client, when the key's counting began]
+        self._pending: dict[str, list] = {}
         self._flushing: dict[str, list] = {}  # the same, while a flush sends them
         self._totals: dict[str, tuple[int, float]] = {}  # key -> (Redis's total at the last flush, forget after)
 
@@ -130,7 +132,7 @@ class _SharedCounts:
                 self._start()
             entry = self._pending.get(key)
             if entry is None:
-                entry = self._pending[key] = [0, expiry, client]
+                entry = self._pending[key] = [0, expiry, client, time.monotonic()]
             entry[0] += 1
             count = entry[0]
             if (sending := self._flushing.get(key)) is not None:
@@ -163,24 +165,30 @@ class _SharedCounts:
 
     def flush(self) -> None:
         """Add the counts of this process to Redis and take back the totals."""
+        with self._flush_lock:
+            self._flush()
+
+    def _flush(self) -> None:
         with self._lock:
             self._flushing, self._pending = self._pending, {}
             sending, generation = self._flushing, self._generation
         totals: dict[str, int] = {}
         try:
             by_client: dict[int, tuple] = {}
-            for key, (added, expiry, client) in sending.items():
+            for key, (added, expiry, client, _began) in sending.items():
                 _client, keys, args = by_client.setdefault(id(client), (client, [], []))
                 keys.append(key)
                 args += [added, expiry]
             for client, keys, args in by_client.values():
                 totals.update(zip(keys, _add_script(client)(keys=keys, args=args), strict=True))
         except Exception:
-            with self._lock:  # keep them for the next flush
+            now = time.monotonic()
+            with self._lock:  # keep them for the next flush, unless their window has passed meanwhile
                 if generation != self._generation:
                     raise
-                for key, (added, expiry, client) in sending.items():
-                    self._pending.setdefault(key, [0, expiry, client])[0] += added
+                for key, (added, expiry, client, began) in sending.items():
+                    if began + expiry > now:
+                        self._pending.setdefault(key, [0, expiry, client, began])[0] += added
                 self._flushing = {}
             raise
         now = time.monotonic()

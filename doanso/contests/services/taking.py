@@ -379,6 +379,9 @@ def _check_seq(seq) -> None:
         _refuse(_("The save's sequence number must be a whole number from 1 to 2147483647."), "bad_seq", "seq")
 
 
+_KEY = re.compile(r"[A-Za-z0-9_-]{1,32}")  # start_attempt's keys: secrets.token_urlsafe(24)[:32]
+
+
 def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
     """Save the options chosen for one question of the attempt with secret ``key``.
 
@@ -390,6 +393,10 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
     _check_seq(seq)
     if not _small_int(position, 2**15):
         _refuse(_("This question is not part of your attempt."), "bad_question", "position")
+    if not _KEY.fullmatch(key):
+        # Never an attempt's key (and kept out of the batch, where a value PostgreSQL refuses, a NUL say, would
+        # fail every save in it).
+        _refuse(_("This attempt does not exist."), "not_found")
     batch_failed = False
     if connection.vendor == "postgresql":
         save = (key, position, ids, seq, now, now - GRACE)
@@ -443,7 +450,9 @@ def save_answer(key: str, position: int, chosen, seq: int, *, now=None) -> None:
 # The attempts are read FOR SHARE, in the order of their ids: a submit (which locks its attempt FOR UPDATE and
 # then grades the saved answers) either waits for the batch to commit and counts its saves, or has committed
 # first and the batch finds the attempt submitted. Without the lock a save could land between the grading's read
-# and its commit: acknowledged, but not graded. They are found by key alone, the status checked after: the plan
+# and its commit: acknowledged, but not graded. An attempt locked by someone else (a submit under way, a save on
+# the one-by-one path) is skipped, not waited for: its saves take the one-by-one path, which waits for that lock
+# alone, instead of the whole batch waiting. They are found by key alone, the status checked after: the plan
 # is prepared once per connection, and with the status among the conditions it could use the status index when
 # the statistics are stale (at a round's start they count few attempts in progress).
 _SAVE_SQL = """
@@ -455,7 +464,7 @@ WITH save AS (
     SELECT a.id, a.key, a.deadline, a.status FROM contests_attempt AS a
     WHERE a.key = ANY (%(keys)s::varchar[])
     ORDER BY a.id
-    FOR SHARE
+    FOR SHARE SKIP LOCKED
 )
 UPDATE contests_attemptquestion AS aq
 SET chosen = save.chosen, seq = save.seq, answered_at = save.now

@@ -151,7 +151,7 @@ def test_the_save_reads_its_own_body_and_refuses_bad_ones_like_every_route(clien
     key = started_attempt(client, contest, round_)["key"]
     save = reverse("api:save_answer", args=[key])
     vi = {"Accept-Language": "vi"}
-    for raw in (b"{not json", b"", b'{"position": 1, "chosen": [1], "seq": 2, "x": "\\u0000"}'):
+    for raw in (b"{not json", b"", b'{"position": 1, "chosen": [1], "seq": 2, "x": "\\u0000"}', b"[" * 100_000):
         refused = client.post(save, raw, content_type="application/json", headers=vi)
         assert (refused.status_code, refused.json()["code"]) == (400, "bad_request"), raw
     wrong = post(client, save, {"position": "một", "chosen": "A", "seq": "hai"}, **vi)
@@ -161,6 +161,9 @@ def test_the_save_reads_its_own_body_and_refuses_bad_ones_like_every_route(clien
         "errors": {"seq": ["Bạn cần nhập mục này."]}
     }
     assert AttemptQuestion.objects.get(attempt__key=key, position=1).seq == 0
+    for forged in ("x" * 33, "abc$", "a b"):  # never a key: refused before any query
+        missing = post(client, reverse("api:save_answer", args=[forged]), {"position": 1, "chosen": [1], "seq": 3})
+        assert (missing.status_code, missing.json()["code"]) == (404, "not_found"), forged
     ok = post(client, save, {"position": 1, "chosen": [1], "seq": 3})
     assert (ok.status_code, ok["Content-Type"], ok.json()) == (
         200,

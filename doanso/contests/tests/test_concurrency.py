@@ -163,7 +163,7 @@ def test_a_submit_racing_a_save_grades_the_save(round_, register):
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
-def test_saves_arriving_together_are_written_together_each_with_its_own_outcome(round_, register):
+def test_saves_arriving_together_are_written_together_each_with_its_own_outcome(round_, register, monkeypatch):
     """Outside a transaction the saves of the moment share one statement and one commit (core.batching): each
     valid one is applied, a forged option and an old sequence number are refused as if sent alone, and of two
     saves of one question the newer wins."""
@@ -180,7 +180,17 @@ def test_saves_arriving_together_are_written_together_each_with_its_own_outcome(
     a0 = attempts[0]
     saves.append((a0.key, 1, [orders[(a0.pk, 1)][1]], 9))  # the same question again, newer: wins
     saves.append((attempts[1].key, 3, [999999], 6))  # not one of the options
-    outcomes = {}
+    outcomes, sizes = {}, []
+    real_write = taking._save_writer.write
+
+    def slow_first_write(batch):
+        # The first batch takes a moment, so that the others queue behind it and go together.
+        sizes.append(len(batch))
+        if len(sizes) == 1:
+            threading.Event().wait(0.5)
+        return real_write(batch)
+
+    monkeypatch.setattr(taking._save_batcher, "_work", slow_first_write)
 
     def save(i):
         key, position, chosen, seq = saves[i]
@@ -192,6 +202,7 @@ def test_saves_arriving_together_are_written_together_each_with_its_own_outcome(
 
     _results, errors = run_parallel_each(save, len(saves))
     assert errors == []
+    assert sum(sizes) == len(saves) and max(sizes) > 1, sizes
     # The save of seq 5 to a0's first question is refused as stale if the one of seq 9 came first.
     assert outcomes.pop(0) in ("ok", "stale")
     assert [outcomes[i] for i in range(1, 41)] == ["ok"] * 40
@@ -218,12 +229,15 @@ def test_a_save_whose_batch_failed_after_writing_it_is_acknowledged(round_, regi
     order = AttemptQuestion.objects.get(attempt=attempt, position=4).option_order
     real_write = taking._write_saves
 
-    def write_then_fail(cursor, saves):
-        real_write(cursor, saves)
+    written = []
+
+    def write_then_fail(cursor, saves, **execute):
+        written.append(real_write(cursor, saves, **execute))
         raise OSError("connection lost after the commit")
 
     monkeypatch.setattr(taking, "_write_saves", write_then_fail)
     taking.save_answer(attempt.key, 4, [order[2]], 7)
+    assert written == [[True]]  # the batch did write it
     monkeypatch.setattr(taking, "_write_saves", real_write)
     with pytest.raises(taking.AttemptRefused):  # the same save again is a replay: stale
         taking.save_answer(attempt.key, 4, [order[2]], 7)

@@ -109,3 +109,41 @@ def test_a_request_that_waits_too_long_takes_its_own_path_and_the_queue_goes_on(
     first[0].join(10)
     assert results == {"slow": "SLOW"}
     assert batcher.run("next") == "NEXT"  # nobody is left leading a batch that will not come
+
+
+def test_an_exception_that_is_not_an_error_still_leaves_the_queue_a_leader():
+    """KeyboardInterrupt and the like go up through the request that led the batch; the requests queued behind
+    it still get a leader, and later ones are not left waiting for a batch that never comes."""
+
+    class Abort(BaseException):
+        pass
+
+    running, release = threading.Event(), threading.Event()
+
+    def work(items):
+        if "abort" in items:
+            running.set()
+            release.wait(10)
+            raise Abort
+        return [item.upper() for item in items]
+
+    batcher = Batcher("test", work, timeout=5)
+    raised = []
+
+    def lead():
+        try:
+            batcher.run("abort")
+        except Abort:
+            raised.append("abort")
+
+    leader = threading.Thread(target=lead)
+    leader.start()
+    assert running.wait(10)
+    queued, results, errors = run_in_threads(batcher, ["b"])
+    while len(batcher._queue) < 1:
+        threading.Event().wait(0.01)
+    release.set()
+    leader.join(10)
+    queued[0].join(10)
+    assert raised == ["abort"] and results == {"b": "B"} and errors == {}
+    assert batcher.run("c") == "C"
