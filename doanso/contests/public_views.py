@@ -208,6 +208,7 @@ def attempt_page(request, key):
         "contest": attempt.round.contest,
         "questions": questions,
         "remaining": remaining,
+        "remaining_text": f"{remaining // 60}:{remaining % 60:02d}",  # as the script shows it, before it runs
         "seq": max([q["seq"] for q in questions] + [attempt.prediction_seq]),
         "has_prediction": attempt.round.prediction_kind != "none",
     }

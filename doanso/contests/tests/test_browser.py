@@ -33,7 +33,10 @@ def test_register_answer_drop_refresh_resume_submit(page: Page, live_server, con
 
     assets = []
     page.on("response", lambda r: assets.append(r) if r.request.resource_type in ("script", "stylesheet") else None)
-    page.locator("form[action$='/bat-dau/'] button").click()
+    start = page.locator("form[action$='/bat-dau/'] button")
+    box = start.bounding_box()  # on the phone's screen, not off to the right of a table
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 360
+    start.click()
     page.wait_for_url("**/cuoc-thi/bai/*/")
     attempt = Attempt.objects.get()
     # The whole page's CSS and JS, as the phone downloads them.
@@ -94,3 +97,30 @@ def _wait_saved(page, attempt, position, tries=50):
             return
         page.wait_for_timeout(100)
     raise AssertionError(f"answer {position} never reached the server")
+
+
+def test_time_up_without_a_connection_keeps_the_page_and_submits_once_back(page: Page, live_server, round_, register):
+    """The time runs out while the phone has no connection: the page stays (not the browser's error page), says
+    what is happening, and shows the result once the connection is back."""
+    import datetime
+
+    from django.utils import timezone
+
+    from doanso.contests.services import taking
+
+    attempt = taking.start_attempt(round_, register())
+    Attempt.objects.filter(pk=attempt.pk).update(deadline=timezone.now() + datetime.timedelta(seconds=6))
+    page.set_default_timeout(15000)
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(live_server.url + reverse("contests:attempt", args=[attempt.key]))
+    page.locator("fieldset[data-position='1'] label").nth(0).click()
+    _wait_saved(page, attempt, 1)
+    page.context.set_offline(True)
+    expect(page.locator("[data-status]")).to_have_text(
+        "Đang thử nộp lại… Các câu đã lưu vẫn được tính.", timeout=20_000
+    )
+    assert page.url.endswith(reverse("contests:attempt", args=[attempt.key]))
+    page.context.set_offline(False)
+    page.wait_for_url("**/ket-qua/", timeout=20_000)
+    attempt.refresh_from_db()
+    assert attempt.status == "submitted" and chosen(attempt, 1)

@@ -40,6 +40,17 @@
     el.classList.toggle("warn", !!warn);
   }
 
+  // A request that hangs (a dead mobile connection often neither answers nor fails) is given up after 20 s
+  // and retried like a failed one.
+  function timed(options) {
+    if (window.AbortController) {
+      var ctrl = new AbortController();
+      setTimeout(function () { ctrl.abort(); }, 20000);
+      options.signal = ctrl.signal;
+    }
+    return options;
+  }
+
   function body(slot, item) {
     return slot === "prediction"
       ? { prediction: item.value, seq: item.seq }
@@ -50,12 +61,12 @@
     var item = pending[slot];
     if (!item) return Promise.resolve();
     mark(slot, d.msgSaving);
-    return fetch(d.save, {
+    return fetch(d.save, timed({
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRFToken": csrf, "Accept": "application/json" },
       body: JSON.stringify(body(slot, item)),
-    }).then(function (response) {
+    })).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {
         if (response.ok || data.code === "stale") {
           // Saved (or the server already holds a newer answer for this question).
@@ -85,7 +96,9 @@
       retryTimer = null;
       flush();
     }, retryDelay);
-    retryDelay = Math.min(retryDelay * 2, 15000);
+    // At most 5 s apart: on a weak signal the browser's "online" event rarely comes, so this timer is what
+    // sends the answers once the connection is back.
+    retryDelay = Math.min(retryDelay * 2, 5000);
   }
 
   function flush() {
@@ -118,11 +131,24 @@
     if (finished) return;
     finished = true;
     form.querySelectorAll("input,button").forEach(function (el) { el.disabled = true; });
-    fetch(d.submit, {
+    submit();
+  }
+
+  // Submitted (or already submitted, or ended by the server at the deadline) once the server answers: then the
+  // result page. Without a connection, stay here and keep trying: leaving would show the browser's own error
+  // page, and the unsent answers are kept until the server has answered.
+  function submit() {
+    fetch(d.submit, timed({
       method: "POST", credentials: "same-origin",
       headers: { "X-CSRFToken": csrf, "Accept": "application/json" },
-    }).then(function () { localStorage.removeItem(storeKey); window.location.assign(d.result); },
-            function () { window.location.assign(d.result); });
+    })).then(function (response) {
+      if (response.status === 429 || response.status >= 500) throw new Error("retry");
+      try { localStorage.removeItem(storeKey); } catch (e) { /* private mode */ }
+      window.location.assign(d.result);
+    }).catch(function () {
+      setStatus(d.msgSubmitOffline, true);
+      setTimeout(submit, 5000);
+    });
   }
 
   form.addEventListener("submit", function (event) {
