@@ -19,7 +19,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from doanso.accounts.scope import can
@@ -229,12 +229,16 @@ def _flag(attempt: Attempt, kind: str, detail: str) -> None:
         pass  # already flagged for this
 
 
+# The flags' texts are stored for the organisers: in the site's language, whichever language the contestant
+# whose submit raised them uses (submits are graded in batches of several contestants').
 def too_fast_template() -> str:
-    return _("{questions} questions in {seconds} s")
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("{questions} questions in {seconds} s")
 
 
 def identical_template() -> str:
-    return _("{count} identical attempts from {ip}")
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("{count} identical attempts from {ip}")
 
 
 def check_attempt(attempt: Attempt) -> None:

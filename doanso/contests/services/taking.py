@@ -504,24 +504,22 @@ def _write_saves(cursor, saves, **execute) -> list[bool]:
     return [n in applied for n in range(1, len(saves) + 1)]
 
 
-class _SaveWriter:
-    """The batched saves of this process, on a connection of their own (autocommit: one statement, one commit)."""
+class _OwnConnection:
+    """A connection of this process's own for one batcher's batches (autocommit: each statement commits)."""
 
     def __init__(self):
         self.conn = None
         self.pid = None
 
-    def write(self, saves) -> list[bool]:
+    def cursor(self) -> psycopg.Cursor:
         if self.conn is None or self.pid != os.getpid():
             # (A connection inherited through a fork belongs to the parent: left alone, not closed.)
             conn = connection.get_new_connection(connection.get_connection_params())
             conn.autocommit = True
             self.conn, self.pid = conn, os.getpid()
         # A cursor that sends the values apart from the statement (Django's connections quote them into its text,
-        # which for seven arrays of a batch took most of the batch's time in Python).
-        # Prepared once per connection: planning the statement took twice as long as running it.
-        with psycopg.Cursor(self.conn) as cursor:
-            return _write_saves(cursor, saves, prepare=True)
+        # which for the arrays of a batch took most of the batch's time in Python).
+        return psycopg.Cursor(self.conn)
 
     def reset(self) -> None:
         conn, self.conn = self.conn, None
@@ -529,8 +527,19 @@ class _SaveWriter:
             conn.close()
 
 
-_save_writer = _SaveWriter()
-_save_batcher = Batcher("answer-saves", _save_writer.write, reset=_save_writer.reset)
+def _batcher(name: str, write) -> Batcher:
+    """A Batcher whose batches run ``write(cursor, items, prepare=True)`` on a connection of its own. Prepared
+    once per connection: planning the statement took longer than running it."""
+    own = _OwnConnection()
+
+    def work(items):
+        with own.cursor() as cursor:
+            return write(cursor, items, prepare=True)
+
+    return Batcher(name, work, reset=own.reset)
+
+
+_save_batcher = _batcher("answer-saves", _write_saves)
 
 
 def _fast_save(save: tuple) -> bool:
@@ -660,8 +669,11 @@ def finalise_attempt(attempt: Attempt, *, now=None) -> Attempt:
 
 def submit_attempt(key: str, *, now=None) -> Attempt:
     now = now or timezone.now()
-    if connection.vendor == "postgresql":
-        attempt = _fast_submit(key, now)
+    if connection.vendor == "postgresql" and _KEY.fullmatch(key):
+        try:
+            attempt = _fast_submit(key, now)
+        except BatchFailed:
+            attempt = None  # the ORM path below finds the attempt submitted if the batch did so before failing
         if attempt is not None:
             return attempt
     # Already submitted (a double submit returns the same result), unknown, or another database.
@@ -672,26 +684,48 @@ def submit_attempt(key: str, *, now=None) -> Attempt:
 
 
 def _fast_submit(key: str, now) -> Attempt | None:
-    """finalise_attempt in one round trip (PostgreSQL), for the submits that pour in at a round's close: the
-    database function contests_submit_attempt (migration contests.0002) locks, grades and records the attempt,
-    the participant, the unit's tallies and the fair-play flags, where the ORM path takes a dozen statements.
-    Returns None when the attempt is not in progress (or does not exist)."""
+    """finalise_attempt in one call of the database function contests_submit_attempts (migration
+    contests.0004), which locks, grades and records attempts, their participants, their units' tallies and the
+    fair-play flags, where the ORM path takes a dozen statements per attempt. Inside a transaction (the
+    caller's, or a test's) it runs there, alone; otherwise with the other submits of the moment, for the submits
+    that pour in at a round's close (decision 0015). None when the attempt is not in progress or does not exist."""
+    if connection.in_atomic_block:
+        with connection.cursor() as cursor:
+            return _write_submits(cursor, [(key, now)])[0]
+    return _submit_batcher.run((key, now))
+
+
+def _write_submits(cursor, submits, **execute) -> list[Attempt | None]:
+    """Run contests_submit_attempts for ``submits`` (tuples: key, now) with ``cursor``; the submitted attempt
+    of each, or None."""
     from .fairplay import IDENTICAL_BULK, identical_template, too_fast_template
 
     # format() templates from the translated messages: {name} placeholders become positional %n$s.
     too_fast = _sql_format(too_fast_template(), questions="%1$s", seconds="%2$s.%3$s")
     identical = _sql_format(identical_template(), count="%1$s", ip="%2$s")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT * FROM contests_submit_attempt(%s, %s, %s, %s, %s, %s)",
-            [key, now, _random.randrange(TALLY_SHARDS), too_fast, identical, IDENTICAL_BULK],
-        )
-        row = cursor.fetchone()
-        if row is None:
-            return None
-        columns = dict(zip((col.name for col in cursor.description), row, strict=True))
+    cursor.execute(
+        "SELECT * FROM contests_submit_attempts(%s, %s, %s, %s, %s, %s)",
+        [
+            [key for key, _now in submits],
+            [now for _key, now in submits],
+            _random.randrange(TALLY_SHARDS),
+            too_fast,
+            identical,
+            IDENTICAL_BULK,
+        ],
+        **execute,
+    )
+    columns = [col.name for col in cursor.description]
     fields = Attempt._meta.concrete_fields
-    return Attempt.from_db(connection.alias, [f.attname for f in fields], [columns[f.column] for f in fields])
+    attnames = [f.attname for f in fields]
+    done = {}
+    for row in cursor.fetchall():
+        values = dict(zip(columns, row, strict=True))
+        done[values["key"]] = Attempt.from_db(connection.alias, attnames, [values[f.column] for f in fields])
+    return [done.get(key) for key, _now in submits]
+
+
+_submit_batcher = _batcher("submits", _write_submits)
 
 
 def _sql_format(message: str, **placeholders: str) -> str:

@@ -62,6 +62,19 @@ def run_together(*targets):
         t.join()
 
 
+def fail_after_commit(batcher, monkeypatch) -> list:
+    """Make ``batcher``'s batches fail after doing their work (the connection drops before the answer arrives);
+    the results of the work done go to the list returned."""
+    real_work, written = batcher._work, []
+
+    def work_then_fail(items):
+        written.append(real_work(items))
+        raise OSError("connection lost after the commit")
+
+    monkeypatch.setattr(batcher, "_work", work_then_fail)
+    return written
+
+
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
 def test_fifty_parallel_submits_count_once(round_, register):
     attempt = taking.start_attempt(round_, register())
@@ -181,7 +194,7 @@ def test_saves_arriving_together_are_written_together_each_with_its_own_outcome(
     saves.append((a0.key, 1, [orders[(a0.pk, 1)][1]], 9))  # the same question again, newer: wins
     saves.append((attempts[1].key, 3, [999999], 6))  # not one of the options
     outcomes, sizes = {}, []
-    real_write = taking._save_writer.write
+    real_write = taking._save_batcher._work
 
     def slow_first_write(batch):
         # The first batch takes a moment, so that the others queue behind it and go together.
@@ -227,19 +240,58 @@ def test_a_save_whose_batch_failed_after_writing_it_is_acknowledged(round_, regi
 
     attempt = taking.start_attempt(round_, register())
     order = AttemptQuestion.objects.get(attempt=attempt, position=4).option_order
-    real_write = taking._write_saves
-
-    written = []
-
-    def write_then_fail(cursor, saves, **execute):
-        written.append(real_write(cursor, saves, **execute))
-        raise OSError("connection lost after the commit")
-
-    monkeypatch.setattr(taking, "_write_saves", write_then_fail)
+    real_write = taking._save_batcher._work
+    written = fail_after_commit(taking._save_batcher, monkeypatch)
     taking.save_answer(attempt.key, 4, [order[2]], 7)
     assert written == [[True]]  # the batch did write it
-    monkeypatch.setattr(taking, "_write_saves", real_write)
+    monkeypatch.setattr(taking._save_batcher, "_work", real_write)
     with pytest.raises(taking.AttemptRefused):  # the same save again is a replay: stale
         taking.save_answer(attempt.key, 4, [order[2]], 7)
     aq = AttemptQuestion.objects.get(attempt=attempt, position=4)
     assert (aq.chosen, aq.seq) == ([order[2]], 7)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
+def test_submits_arriving_together_are_recorded_together_each_with_its_own_result(round_, register, monkeypatch):
+    """Outside a transaction the submits of the moment share one call of the database function (decision 0015):
+    each attempt gets its own grade, the tallies add up, and a key sent twice counts once."""
+    attempts = []
+    for right in range(8):
+        a = taking.start_attempt(round_, register())
+        answer_all(a, right=right)
+        attempts.append(a)
+    keys = [a.key for a in attempts] + [attempts[0].key, attempts[1].key]
+    sizes = []
+    real_write = taking._submit_batcher._work
+
+    def slow_first_write(batch):
+        sizes.append(len(batch))
+        if len(sizes) == 1:
+            threading.Event().wait(0.5)  # the others queue behind the first batch and go together
+        return real_write(batch)
+
+    monkeypatch.setattr(taking._submit_batcher, "_work", slow_first_write)
+    results, errors = run_parallel_each(lambda i: (i, taking.submit_attempt(keys[i])), len(keys))
+    assert errors == []
+    assert sum(sizes) <= len(keys) and max(sizes) > 1, sizes
+    got = {i: (a.pk, a.status, a.correct) for i, a in results}
+    assert got == {i: (attempts[i % 8].pk, "submitted", i % 8) for i in range(len(keys))}
+    stored = Attempt.objects.filter(pk__in=[a.pk for a in attempts])
+    assert sorted(stored.values_list("correct", "is_first")) == [(right, True) for right in range(8)]
+    tallies = UnitTally.objects.filter(round=round_)
+    assert (sum(t.participants for t in tallies), sum(t.attempts for t in tallies)) == (8, 8)
+    assert sum(t.participants for t in UnitTally.objects.filter(round=None)) == 8
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
+def test_a_submit_whose_batch_failed_after_recording_it_gets_the_recorded_result(round_, register, monkeypatch):
+    """A batch can fail after its commit (the connection drops before the answer arrives): the submit then takes
+    the ORM path, which finds the attempt submitted and returns it; nothing is counted twice."""
+    attempt = taking.start_attempt(round_, register())
+    answer_all(attempt, right=4)
+    written = fail_after_commit(taking._submit_batcher, monkeypatch)
+    result = taking.submit_attempt(attempt.key)
+    assert [[a.correct for a in batch] for batch in written] == [[4]]  # the batch did record it
+    assert (result.status, result.correct) == ("submitted", 4)
+    tally = UnitTally.objects.get(round=round_, unit=attempt.unit)
+    assert (tally.participants, tally.attempts) == (1, 1)

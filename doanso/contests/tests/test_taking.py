@@ -5,6 +5,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from freezegun import freeze_time
 
 from doanso.contests.models import Attempt, AttemptQuestion, AttemptStatus, Participant, QuestionVersion, UnitTally
@@ -285,10 +286,84 @@ def test_tallies_count_people_once_per_round_and_contest(round_, register, world
     }
 
 
+def stored_as_returned(returned: list[Attempt]) -> list[Attempt]:
+    """The attempts as stored, once checked that the submits returned them as stored, graded as the key and
+    taking.fingerprint say."""
+    rows = {x.pk: x for x in Attempt.objects.filter(pk__in=[a.pk for a in returned])}
+    for attempt in returned:
+        stored = rows[attempt.pk]
+        assert [getattr(attempt, f.attname) for f in Attempt._meta.concrete_fields] == [
+            getattr(stored, f.attname) for f in Attempt._meta.concrete_fields
+        ]
+        answers = AttemptQuestion.objects.filter(attempt=stored).values_list("version_id", "chosen", "version__correct")
+        assert stored.fingerprint == taking.fingerprint(sorted((v, sorted(chosen)) for v, chosen, _c in answers))
+        assert stored.correct == sum(1 for _v, chosen, right in answers if chosen and sorted(chosen) == right)
+    return [rows[a.pk] for a in returned]
+
+
+def tally_totals(contest) -> dict:
+    """{(unit code, per round?): (participants, attempts)}: each submit bumps a shard row picked at random, so the
+    shards are added up."""
+    totals: dict = {}
+    for t in UnitTally.objects.select_related("unit").filter(contest=contest):
+        key = (t.unit.code, t.round_id is not None)
+        totals[key] = tuple(x + y for x, y in zip(totals.get(key, (0, 0)), (t.participants, t.attempts), strict=True))
+    return totals
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the database function (PostgreSQL)")
+def test_a_batch_of_submits_records_what_submits_one_by_one_record(round_, register, world):
+    """contests_submit_attempts (migration contests.0004) takes the submits of the moment together: each attempt
+    is graded and recorded as if submitted alone; a key given twice counts once (the earlier time); an unknown
+    key and an attempt already submitted give nothing (the caller answers those with the ORM)."""
+    from doanso.contests.models import AttemptFlag
+
+    ann, binh, chi = register(), register(unit=world.B2), register(unit=world.B2)
+    a = taking.start_attempt(round_, ann)
+    answer_all(a, right=6)
+    b = taking.start_attempt(round_, binh)
+    answer_all(b, right=10)
+    c = taking.start_attempt(round_, chi)
+    for aq in AttemptQuestion.objects.filter(attempt=c).select_related("version")[:3]:
+        taking.save_answer(c.key, aq.position, aq.version.correct, 1)
+    done = taking.submit_attempt(taking.start_attempt(round_, register()).key)
+    late = c.deadline + datetime.timedelta(minutes=10)
+    with connection.cursor() as cursor:
+        got = taking._write_submits(
+            cursor,
+            [
+                (a.key, a.started_at + datetime.timedelta(seconds=9)),
+                (b.key, b.started_at + datetime.timedelta(seconds=125.4567)),
+                (c.key, late),
+                (a.key, a.started_at + datetime.timedelta(milliseconds=5250)),
+                ("no-such-key", late),
+                (done.key, late),
+            ],
+        )
+    assert got[4] is None and got[5] is None
+    assert got[0] is got[3]
+    a, b, c = stored_as_returned(got[:3])
+    assert [(x.status, x.correct, x.duration_ms, x.is_first) for x in (a, b, c)] == [
+        ("submitted", 6, 5250, True),
+        ("submitted", 10, 125456, True),
+        ("submitted", 3, 600_000, True),
+    ]
+    assert c.submitted_at == c.deadline
+    assert Participant.objects.get(pk=binh.pk).first_submitted_at == b.submitted_at
+    assert tally_totals(round_.contest) == {
+        ("B1", True): (2, 2),
+        ("B1", False): (2, 0),
+        ("B2", True): (2, 2),
+        ("B2", False): (2, 0),
+    }
+    flags = AttemptFlag.objects.filter(attempt__in=[a, b, c])
+    assert list(flags.values_list("attempt_id", "kind", "detail")) == [(a.pk, "too_fast", "10 câu trong 5.2 giây")]
+
+
 @pytest.mark.parametrize("path", ["submit_attempt", "finalise_attempt"])
 def test_both_ways_of_submitting_record_the_same(path, round_, register, world):
     """On PostgreSQL submit_attempt grades and records in one call of a database function (migration
-    contests.0002); finalise_attempt is the ORM version (other databases, expiry). Both must leave the same rows."""
+    contests.0004); finalise_attempt is the ORM version (other databases, expiry). Both must leave the same rows."""
     from doanso.contests.models import AttemptFlag
 
     def submit(attempt, now):
@@ -315,27 +390,19 @@ def test_both_ways_of_submitting_record_the_same(path, round_, register, world):
         taking.save_answer(c.key, aq.position, aq.version.correct, 1)
     c = submit(c, c.deadline + datetime.timedelta(minutes=10))
 
-    rows = {x.pk: x for x in Attempt.objects.filter(pk__in=[a.pk, b.pk, c.pk])}
-    for returned in (a, b, c):
-        stored = rows[returned.pk]
-        assert [getattr(returned, f.attname) for f in Attempt._meta.concrete_fields] == [
-            getattr(stored, f.attname) for f in Attempt._meta.concrete_fields
-        ]
-        answers = AttemptQuestion.objects.filter(attempt=stored).values_list("version_id", "chosen", "version__correct")
-        assert stored.fingerprint == taking.fingerprint(sorted((v, sorted(chosen)) for v, chosen, _c in answers))
-        assert stored.correct == sum(1 for _v, chosen, right in answers if chosen and sorted(chosen) == right)
-    assert [(x.status, x.correct, x.duration_ms, x.is_first) for x in (rows[a.pk], rows[b.pk], rows[c.pk])] == [
+    a, b, c = stored_as_returned([a, b, c])
+    assert [(x.status, x.correct, x.duration_ms, x.is_first) for x in (a, b, c)] == [
         ("submitted", 5, 5250, True),
         ("submitted", 10, 125456, False),
         ("submitted", 3, 600_000, True),
     ]
-    assert rows[c.pk].submitted_at == c.deadline
-    assert Participant.objects.get(pk=ann.pk).first_submitted_at == rows[a.pk].submitted_at
-    # Each submit bumps a shard row picked at random: add the shards up.
-    totals = {}
-    for t in UnitTally.objects.select_related("unit").filter(contest=round_.contest):
-        key = (t.unit.code, t.round_id is not None)
-        totals[key] = tuple(x + y for x, y in zip(totals.get(key, (0, 0)), (t.participants, t.attempts), strict=True))
-    assert totals == {("B1", True): (1, 2), ("B1", False): (1, 0), ("B2", True): (1, 1), ("B2", False): (1, 0)}
+    assert c.submitted_at == c.deadline
+    assert Participant.objects.get(pk=ann.pk).first_submitted_at == a.submitted_at
+    assert tally_totals(round_.contest) == {
+        ("B1", True): (1, 2),
+        ("B1", False): (1, 0),
+        ("B2", True): (1, 1),
+        ("B2", False): (1, 0),
+    }
     flags = list(AttemptFlag.objects.values_list("attempt_id", "kind", "detail", "status"))
     assert flags == [(a.pk, "too_fast", "10 câu trong 5.2 giây", "open")]
