@@ -15,7 +15,12 @@ CREATE OR REPLACE FUNCTION contests_submit_attempts(
     p_keys varchar[], p_nows timestamptz[], p_shard integer, p_too_fast text, p_identical text,
     p_identical_bulk integer
 ) RETURNS SETOF contests_attempt
-LANGUAGE plpgsql VOLATILE AS $$
+LANGUAGE plpgsql VOLATILE
+-- The statements below take arrays, whose sizes the planner cannot know: left to choose, it planned the large
+-- statement anew on every call (custom plans), which took longer than running it (1.8 -> 0.8 ms per call of one
+-- attempt). The generic plans it settles for instead reach every row by a unique index.
+SET plan_cache_mode = force_generic_plan
+AS $$
 DECLARE
     v_ids bigint[];
     v_done contests_attempt[];

@@ -516,6 +516,9 @@ class _OwnConnection:
             # (A connection inherited through a fork belongs to the parent: left alone, not closed.)
             conn = connection.get_new_connection(connection.get_connection_params())
             conn.autocommit = True
+            # The batch statements take arrays and JSON whose sizes the planner cannot know; left to choose, it may
+            # plan a prepared statement anew on every run. Their generic plans reach every row by a unique index.
+            conn.execute("SET plan_cache_mode = force_generic_plan")
             self.conn, self.pid = conn, os.getpid()
         # A cursor that sends the values apart from the statement (Django's connections quote them into its text,
         # which for the arrays of a batch took most of the batch's time in Python).
