@@ -1,6 +1,7 @@
 """Importing members from XLSX, end to end (issue: item 5 of the member registry).
 
-Targets, measured in the same run on the same PostgreSQL:
+Targets, measured in the same run on the same PostgreSQL (each side of each comparison measured twice, the faster
+run of each compared):
 1. 100,000 rows in our layout, end to end (read, check, resolve units and addresses, write, fill the search
    columns, timeline rows, audit) ≤ 3 × (python-calamine parsing the same file + psycopg COPY of the same rows
    into a bare table of text columns).
@@ -24,6 +25,7 @@ from pathlib import Path
 from _setup import setup_database, teardown_database
 
 ROWS = 100_000
+REPEAT = 2  # runs of the baseline and of the 100,000-row import, the faster of each kept
 SMALL = 10_000
 BRANCHES = 60
 HERE = Path(__file__).resolve().parent
@@ -336,18 +338,32 @@ def main():
             f"files ready in {time.perf_counter() - made:.1f} s ({big.stat().st_size / 1e6:.1f} MB for {ROWS:,} rows)"
         )
 
-        base = baseline(big, connection)
-        print(f"baseline: calamine parse + COPY into a bare table, {ROWS:,} rows: {base:.2f} s")
+        # Each side measured twice, the faster run kept: on this shared machine a run is only ever slowed by
+        # something else, and one slowed run said 3.4x where the others said 3.0x.
+        bases = [baseline(big, connection) for _ in range(REPEAT)]
+        base = min(bases)
+        print(
+            f"baseline: calamine parse + COPY into a bare table, {ROWS:,} rows: {base:.2f} s "
+            f"(runs: {', '.join(f'{b:.2f}' for b in bases)})"
+        )
 
-        # The import, in a child process on the same test database.
+        # The import, in a child process on the same test database; the registry emptied between runs.
         env = {**os.environ, "DATABASE_URL": _test_database_url(connection)}
-        result = _child(big, env)
-        assert result["created"] == ROWS and result["errors"] == 0, result
+        runs = []
+        for run in range(REPEAT):
+            if run:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"TRUNCATE {Member._meta.db_table} CASCADE")
+            runs.append(_child(big, env))
+            assert runs[-1]["created"] == ROWS and runs[-1]["errors"] == 0, runs[-1]
+        result = min(runs, key=lambda r: r["seconds"])
         assert Member.objects.filter(search_text="").count() == 0
         ratio = result["seconds"] / base
+        times = ", ".join(f"{r['seconds']:.2f}" for r in runs)
         print(
             f"import, {ROWS:,} rows end to end: {result['seconds']:.2f} s (read {result['read_seconds']:.2f} s, "
-            f"check and write {result['write_seconds']:.2f} s), peak memory {result['peak_mb']:.0f} MB"
+            f"check and write {result['write_seconds']:.2f} s; runs: {times}), "
+            f"peak memory {max(r['peak_mb'] for r in runs):.0f} MB"
         )
         print(f"ratio import / baseline: {ratio:.2f}x (target ≤ 3)")
         print(
@@ -371,23 +387,43 @@ def main():
         warm = tmp / "warm.xlsx"
         write_our_layout(warm, 5, first=900_000)
         run_import(warm, "HC")
-        ours = run_import(small, "HC")
-        assert ours["created"] == SMALL, ours
-        theirs_seconds, theirs_new = import_export_seconds(theirs)
-        assert theirs_new == SMALL
-        speedup = theirs_seconds / ours["seconds"]
+        # Each side twice too, the faster run kept; the members each run adds are removed before the next.
+        last = Member.objects.order_by("-id").values_list("id", flat=True).first()
+        ours_runs, theirs_runs = [], []
+        for _ in range(REPEAT):
+            ours = run_import(small, "HC")
+            assert ours["created"] == SMALL, ours
+            ours_runs.append(ours["seconds"])
+            _remove_members_after(connection, last)
+            theirs_seconds, theirs_new = import_export_seconds(theirs)
+            assert theirs_new == SMALL
+            theirs_runs.append(theirs_seconds)
+            _remove_members_after(connection, last)
+        speedup = min(theirs_runs) / min(ours_runs)
         print(
-            f"{SMALL:,} rows: ours {ours['seconds']:.2f} s, django-import-export {theirs_seconds:.2f} s: "
-            f"{speedup:.1f}x faster (target ≥ 30)"
+            f"{SMALL:,} rows: ours {min(ours_runs):.2f} s, django-import-export {min(theirs_runs):.2f} s: "
+            f"{speedup:.1f}x faster (target ≥ 30; runs: ours {', '.join(f'{t:.2f}' for t in ours_runs)}, "
+            f"theirs {', '.join(f'{t:.2f}' for t in theirs_runs)})"
         )
 
-        met = ratio <= 3 and speedup >= 30 and result["peak_mb"] < 1024
+        met = ratio <= 3 and speedup >= 30 and max(r["peak_mb"] for r in runs) < 1024
         print(f"targets (≤ 3x baseline, ≥ 30x import-export, < 1 GB): {'MET' if met else 'NOT MET'}")
     finally:
         from django.db import connection as conn
 
         conn.close()
         teardown_database(conn, old_name)
+
+
+def _remove_members_after(connection, last_id: int) -> None:
+    """Delete the members with an id above ``last_id`` and their timeline, then vacuum, so that the next run
+    starts from the same registry."""
+    from doanso.members.models import Member, MemberEvent
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {MemberEvent._meta.db_table} WHERE member_id > %s", [last_id])
+        cursor.execute(f"DELETE FROM {Member._meta.db_table} WHERE id > %s", [last_id])
+        cursor.execute(f"VACUUM (ANALYZE) {Member._meta.db_table}, {MemberEvent._meta.db_table}")
 
 
 def _child(path: Path, env: dict) -> dict:
