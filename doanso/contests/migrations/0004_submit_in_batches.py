@@ -1,12 +1,10 @@
 """Submits in batches on PostgreSQL: contests_submit_attempts() submits every attempt of a batch with a few
 set-based statements, where contests_submit_attempt() (migration 0002) ran a dozen statements per attempt
-(docs/decisions/0015-contest-submits-in-batches.md). It replaces that function; what it does is the same, and
-test_taking.py compares it with the ORM path (taking.finalise_attempt, fairplay.check_attempt).
+(docs/decisions/0015-contest-submits-in-batches.md). It takes that function's place; what it does is the same,
+and test_taking.py compares it with the ORM path (taking.finalise_attempt, fairplay.check_attempt).
 
 To change it, add a migration with CREATE OR REPLACE FUNCTION.
 """
-
-import importlib
 
 from django.db import migrations
 
@@ -28,13 +26,18 @@ BEGIN
     -- The locks first, in a statement of their own and in the order of the ids (every batch of saves and of
     -- submits takes them in that order). A save holds its attempt FOR SHARE until it commits, so once these are
     -- granted every acknowledged save has committed, and each statement below takes a new snapshot that sees it
-    -- (one statement that locked and read would read with the snapshot it took before it waited). Found by key
-    -- alone, the status checked on the locked row: this plan is cached, and with the status among its conditions
-    -- it could take the status index when the statistics are stale.
-    SELECT coalesce(array_agg(locked.id ORDER BY locked.id), '{}') INTO v_ids
-    FROM (SELECT a.id, a.status FROM contests_attempt AS a WHERE a.key = ANY (p_keys) ORDER BY a.id FOR UPDATE)
-        AS locked
-    WHERE locked.status = 'in_progress';
+    -- (one statement that locked and read would read with the snapshot it took before it waited).
+    -- Found by key alone, the status checked on the locked row (in the aggregate's FILTER: a WHERE outside the
+    -- subquery would be pushed into it): this plan is cached, and with the status among its conditions it took
+    -- the status index once the statistics were stale (a new round's attempts), reading every attempt in progress.
+    -- FOR NO KEY UPDATE, not FOR UPDATE: it still excludes the saves' FOR SHARE and another submit, but not the
+    -- foreign-key checks of another batch that flags one of these attempts (an attempt submitted meanwhile stays
+    -- locked until this batch ends, and with FOR UPDATE that batch could wait for this one while this one waits
+    -- for its tally row: a deadlock).
+    SELECT coalesce(array_agg(locked.id ORDER BY locked.id) FILTER (WHERE locked.status = 'in_progress'), '{}')
+    INTO v_ids
+    FROM (SELECT a.id, a.status FROM contests_attempt AS a WHERE a.key = ANY (p_keys) ORDER BY a.id
+          FOR NO KEY UPDATE) AS locked;
     IF cardinality(v_ids) = 0 THEN
         RETURN;  -- unknown or already submitted: the caller answers with the ORM
     END IF;
@@ -116,15 +119,23 @@ BEGIN
     WHERE a.question_total > 0 AND a.duration_ms < c.min_seconds_per_question * a.question_total * 1000
     ORDER BY a.id
     ON CONFLICT DO NOTHING;
+    -- Each sheet's count is the one it would have had submitted alone, in the order of the ids: the count of
+    -- those submitted before it plus its place in the batch; the sheets flagged when the count reaches the
+    -- threshold (those before in the batch, and earlier ones not yet flagged) say the threshold's count.
     INSERT INTO contests_attemptflag (attempt_id, kind, detail, status, note, created_at)
-    SELECT flagged.id, 'identical_bulk', left(format(p_identical, same.n, host(sheet.ip)), 255), 'open', '', now()
-    FROM (SELECT DISTINCT a.round_id, a.ip, a.fingerprint FROM unnest(v_done) AS a WHERE a.ip IS NOT NULL) AS sheet
+    SELECT flagged.id, 'identical_bulk', left(format(p_identical, flagged.n, host(sheet.ip)), 255), 'open', '', now()
+    FROM (SELECT a.round_id, a.ip, a.fingerprint, array_agg(a.id ORDER BY a.id) AS ids
+          FROM unnest(v_done) AS a WHERE a.ip IS NOT NULL
+          GROUP BY a.round_id, a.ip, a.fingerprint) AS sheet
         CROSS JOIN LATERAL (
             SELECT count(*) AS n FROM contests_attempt AS o
             WHERE o.round_id = sheet.round_id AND o.ip = sheet.ip AND o.fingerprint = sheet.fingerprint
               AND o.status = 'submitted') AS same
         CROSS JOIN LATERAL (
-            SELECT o.id FROM contests_attempt AS o
+            SELECT o.id,
+                   GREATEST(p_identical_bulk,
+                            same.n - cardinality(sheet.ids) + coalesce(array_position(sheet.ids, o.id), 1)) AS n
+            FROM contests_attempt AS o
             WHERE o.round_id = sheet.round_id AND o.ip = sheet.ip AND o.fingerprint = sheet.fingerprint
               AND o.status = 'submitted'
               AND NOT EXISTS (SELECT 1 FROM contests_attemptflag AS f
@@ -141,16 +152,17 @@ $$;
 """
 
 
+# The one-attempt function stays: web servers still running the previous code call it until they restart. A
+# later release drops it.
+
+
 def create(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute(SUBMIT_FUNCTION, params=None)  # None: its % are SQL's
-        schema_editor.execute("DROP FUNCTION IF EXISTS contests_submit_attempt", params=None)
 
 
 def drop(apps, schema_editor):
     if schema_editor.connection.vendor == "postgresql":
-        previous = importlib.import_module("doanso.contests.migrations.0002_submit_function")
-        schema_editor.execute(previous.SUBMIT_FUNCTION, params=None)
         schema_editor.execute("DROP FUNCTION IF EXISTS contests_submit_attempts", params=None)
 
 

@@ -295,3 +295,81 @@ def test_a_submit_whose_batch_failed_after_recording_it_gets_the_recorded_result
     assert (result.status, result.correct) == ("submitted", 4)
     tally = UnitTally.objects.get(round=round_, unit=attempt.unit)
     assert (tally.participants, tally.attempts) == (1, 1)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="needs concurrent writers (PostgreSQL)")
+def test_a_key_in_two_batches_does_not_deadlock_with_a_batch_that_flags_it(round_, register):
+    """A submit retried to two web processes puts one key in two batches. Batch X submits it; batch B waits for
+    X on that key, and once X commits finds it submitted but keeps it locked until B ends. Meanwhile batch A, which
+    bumped the tally row B needs, flags that attempt as an identical sheet: the flag's foreign-key check must not
+    wait for B's lock (it did when the batches locked FOR UPDATE, and B waited for A's tally row: a deadlock).
+    Found by a review; the timing is forced with connections held open."""
+    import datetime
+    import time
+
+    from doanso.contests.services.fairplay import IDENTICAL_BULK, identical_template, too_fast_template
+
+    def own():
+        conn = connection.get_new_connection(connection.get_connection_params())
+        conn.autocommit = True
+        return conn
+
+    def call(conn, keys, shard):
+        too_fast = taking._sql_format(too_fast_template(), questions="%1$s", seconds="%2$s.%3$s")
+        identical = taking._sql_format(identical_template(), count="%1$s", ip="%2$s")
+        now = datetime.datetime.now(datetime.UTC)
+        return conn.execute(
+            "SELECT key FROM contests_submit_attempts(%s, %s, %s, %s, %s, %s)",
+            [keys, [now] * len(keys), shard, too_fast, identical, IDENTICAL_BULK],
+        ).fetchall()
+
+    round_.topic_quotas = {}
+    round_.question_count = 30  # every attempt the same questions
+    round_.save()
+
+    def sheet(ip):
+        a = taking.start_attempt(round_, register(), ip=ip)
+        for aq in a.questions.all():
+            taking.save_answer(a.key, aq.position, [min(aq.option_order)], 1)
+        return a
+
+    for a in [sheet("203.0.113.9") for _ in range(IDENTICAL_BULK - 2)]:
+        taking.submit_attempt(a.key, now=a.started_at + datetime.timedelta(minutes=5))
+    k, a, b = sheet("203.0.113.9"), sheet("203.0.113.9"), sheet("198.51.100.1")
+    connection.close()
+    holder, x, first, second = own(), own(), own(), own()
+    try:
+        # Only for the timing: an unfinished flag of a makes batch A pause between its tally and its flags.
+        holder.autocommit = False
+        holder.execute(
+            "INSERT INTO contests_attemptflag (attempt_id, kind, detail, status, note, created_at)"
+            " VALUES (%s, 'too_fast', '', 'open', '', now())",
+            [a.pk],
+        )
+        x.autocommit = False
+        call(x, [k.key], shard=1)  # batch X submits k, not yet committed
+        errors = []
+
+        def run(conn, keys):
+            try:
+                call(conn, keys, shard=0)
+            except Exception as exc:
+                errors.append(exc)
+
+        batch_a = threading.Thread(target=run, args=(first, [a.key]))
+        batch_a.start()
+        time.sleep(0.5)  # A holds the tally row (round, B1, shard 0) and waits for the holder
+        batch_b = threading.Thread(target=run, args=(second, [k.key, b.key]))
+        batch_b.start()
+        time.sleep(0.5)  # B waits for X on k
+        x.commit()  # B goes on with k locked, then waits for A's tally row
+        time.sleep(0.5)
+        holder.rollback()  # A flags k (the fifth identical sheet) and commits
+        batch_a.join(15)
+        batch_b.join(15)
+    finally:
+        for conn in (holder, x, first, second):
+            conn.close()
+    assert errors == []
+    assert set(Attempt.objects.filter(pk__in=[k.pk, a.pk, b.pk]).values_list("status", flat=True)) == {"submitted"}
+    assert AttemptFlag.objects.filter(attempt=k, kind="identical_bulk").exists()

@@ -188,19 +188,53 @@ def test_too_fast_is_flagged(round_, register):
     assert list(AttemptFlag.objects.values_list("attempt_id", "kind")) == [(a.pk, FlagKind.TOO_FAST)]
 
 
-def test_identical_sequences_in_bulk_from_one_address_are_flagged(round_, register):
-    # Scripted entries: the same questions answered the same way, from one address, five times.
+def identical_sheets(round_, register, count: int) -> list[Attempt]:
+    """Scripted entries: the same questions answered the same way, from one address, ``count`` times."""
     round_.topic_quotas = {}
     round_.question_count = 30  # the whole bank, so every attempt has the same questions
     round_.save()
     made = []
-    for _ in range(5):
+    for _ in range(count):
         a = taking.start_attempt(round_, register(), ip="203.0.113.9")
         for aq in a.questions.all():
             taking.save_answer(a.key, aq.position, [min(aq.option_order)], 1)
-        made.append(taking.submit_attempt(a.key, now=a.started_at + datetime.timedelta(minutes=5)))
+        made.append(a)
+    return made
+
+
+def test_identical_sequences_in_bulk_from_one_address_are_flagged(round_, register):
+    made = [
+        taking.submit_attempt(a.key, now=a.started_at + datetime.timedelta(minutes=5))
+        for a in identical_sheets(round_, register, 5)
+    ]
     flagged = set(AttemptFlag.objects.filter(kind=FlagKind.IDENTICAL_BULK).values_list("attempt_id", "detail"))
     assert flagged == {(a.pk, "5 bài giống hệt nhau từ 203.0.113.9") for a in made}
+
+
+@pytest.mark.parametrize("how", ["one_by_one", "orm", "one_batch"])
+def test_identical_sheets_are_counted_alike_however_they_are_submitted(how, round_, register):
+    """Six identical sheets: five flagged when the fifth arrives ("5 …"), the sixth with its own count ("6 …"),
+    whether submitted one by one (the database function, or the ORM), or all in one batch (the function's count
+    for each sheet is the one it would have had alone)."""
+    from django.db import connection
+
+    made = identical_sheets(round_, register, 6)
+    submits = [(a.key, a.started_at + datetime.timedelta(minutes=5)) for a in made]
+    if how == "one_by_one":
+        for key, now in submits:
+            taking.submit_attempt(key, now=now)
+    elif how == "orm":
+        for a, (_key, now) in zip(made, submits, strict=True):
+            taking.finalise_attempt(a, now=now)
+    else:
+        if connection.vendor != "postgresql":
+            pytest.skip("batches are PostgreSQL's")
+        with connection.cursor() as cursor:
+            taking._write_submits(cursor, submits)
+    flagged = dict(AttemptFlag.objects.filter(kind=FlagKind.IDENTICAL_BULK).values_list("attempt_id", "detail"))
+    assert [flagged[a.pk] for a in made] == ["5 bài giống hệt nhau từ 203.0.113.9"] * 5 + [
+        "6 bài giống hệt nhau từ 203.0.113.9"
+    ]
 
 
 def test_review_disqualifies_and_the_ranking_leaves_the_attempt_out(round_, register, world):
