@@ -6,7 +6,8 @@ These run hundreds of times a second at a round's close, so each is a handful of
   then explained with ordinary queries); outside a transaction the saves that arrive together are written by
   one such UPDATE and one commit (core.batching, decision 0014);
 - a submit locks the attempt row (double submits count once), grades it and bumps the unit's tally: on
-  PostgreSQL in one call of a database function (decision 0013), elsewhere through the ORM.
+  PostgreSQL in one call of a database function shared by the submits that arrive together (decisions 0013,
+  0015), elsewhere through the ORM.
 Contestants' writes are not copied to the audit log: the attempt rows are their own record (times, address,
 every answer with its sequence number); see docs/decisions/0011-contest-hot-path.md.
 """
