@@ -431,8 +431,8 @@ def _checkpoint(connection) -> None:
     try:
         with connection.cursor() as cursor:
             cursor.execute("CHECKPOINT")
-    except DatabaseError:
-        pass
+    except DatabaseError as exc:
+        print(f"(no CHECKPOINT before this run: {exc})")
 
 
 def _remove_members_after(connection, last_id: int) -> None:

@@ -7,6 +7,8 @@ To change it, add a migration with CREATE OR REPLACE FUNCTION; test_taking.py co
 
 from django.db import migrations
 
+from doanso.core.migration_ops import PostgreSQLOnly
+
 SUBMIT_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION contests_submit_attempt(
     p_key varchar, p_now timestamptz, p_shard integer, p_too_fast text, p_identical text, p_identical_bulk integer
@@ -99,17 +101,7 @@ $$;
 """
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(SUBMIT_FUNCTION, params=None)  # None: its % are SQL's
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP FUNCTION IF EXISTS contests_submit_attempt", params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("contests", "0001_initial")]
 
-    operations = [migrations.RunPython(create, drop)]
+    operations = [PostgreSQLOnly([SUBMIT_FUNCTION], ["DROP FUNCTION IF EXISTS contests_submit_attempt"])]

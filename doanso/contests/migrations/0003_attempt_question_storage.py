@@ -11,14 +11,7 @@ goes: the unique (attempt, position) index serves every lookup by attempt.
 import django.db.models.deletion
 from django.db import migrations, models
 
-
-def fill_factor(value):
-    def set_it(apps, schema_editor):
-        if schema_editor.connection.vendor == "postgresql":
-            # A storage parameter takes no bind parameter; the value is one of the two integers below.
-            schema_editor.execute(f"ALTER TABLE contests_attemptquestion SET (fillfactor = {int(value)})")
-
-    return set_it
+from doanso.core.migration_ops import PostgreSQLOnly
 
 
 class Migration(migrations.Migration):
@@ -35,5 +28,8 @@ class Migration(migrations.Migration):
                 to="contests.attempt",
             ),
         ),
-        migrations.RunPython(fill_factor(75), fill_factor(100)),
+        PostgreSQLOnly(
+            ["ALTER TABLE contests_attemptquestion SET (fillfactor = 75)"],
+            ["ALTER TABLE contests_attemptquestion SET (fillfactor = 100)"],
+        ),
     ]

@@ -8,6 +8,8 @@ To change it, add a migration with CREATE OR REPLACE FUNCTION.
 
 from django.db import migrations
 
+from doanso.core.migration_ops import PostgreSQLOnly
+
 SUBMIT_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION contests_submit_attempts(
     p_keys varchar[], p_nows timestamptz[], p_shard integer, p_too_fast text, p_identical text,
@@ -152,21 +154,9 @@ $$;
 """
 
 
-# The one-attempt function stays: web servers still running the previous code call it until they restart. A
-# later release drops it.
-
-
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(SUBMIT_FUNCTION, params=None)  # None: its % are SQL's
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP FUNCTION IF EXISTS contests_submit_attempts", params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("contests", "0003_attempt_question_storage")]
 
-    operations = [migrations.RunPython(create, drop)]
+    # The one-attempt function stays: web servers still running the previous code call it until they restart. A
+    # later release drops it.
+    operations = [PostgreSQLOnly([SUBMIT_FUNCTION], ["DROP FUNCTION IF EXISTS contests_submit_attempts"])]

@@ -3,6 +3,8 @@ even a raw SQL statement from the application can rewrite history. (The models r
 
 from django.db import migrations
 
+from doanso.core.migration_ops import PostgreSQLOnly
+
 TABLES = ["core_auditrecord", "core_accessrecord"]
 
 FUNCTION = """
@@ -14,25 +16,21 @@ $$ LANGUAGE plpgsql;
 """
 
 
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(FUNCTION, params=None)
-    for table in TABLES:
-        schema_editor.execute(
-            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-            "FOR EACH ROW EXECUTE FUNCTION doanso_append_only()"
-        )
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for table in TABLES:
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-    schema_editor.execute("DROP FUNCTION IF EXISTS doanso_append_only()")
-
-
 class Migration(migrations.Migration):
     dependencies = [("core", "0001_initial")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [
+        PostgreSQLOnly(
+            [
+                FUNCTION,
+                *(
+                    f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+                    "FOR EACH ROW EXECUTE FUNCTION doanso_append_only()"
+                    for table in TABLES
+                ),
+            ],
+            [
+                *(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}" for table in TABLES),
+                "DROP FUNCTION IF EXISTS doanso_append_only()",
+            ],
+        )
+    ]

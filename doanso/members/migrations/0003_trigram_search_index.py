@@ -3,23 +3,18 @@ search among a million members does not scan the table. SQLite keeps the plain s
 
 from django.db import migrations
 
-
-def forwards(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm", params=None)
-    schema_editor.execute(
-        "CREATE INDEX IF NOT EXISTS members_search_text_trgm ON members_member "
-        "USING gin (search_text gin_trgm_ops)",
-        params=None,
-    )
-
-
-def backwards(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute("DROP INDEX IF EXISTS members_search_text_trgm", params=None)
+from doanso.core.migration_ops import PostgreSQLOnly
 
 
 class Migration(migrations.Migration):
     dependencies = [("members", "0002_full_member_record")]
-    operations = [migrations.RunPython(forwards, backwards)]
+    operations = [
+        PostgreSQLOnly(
+            [
+                "CREATE EXTENSION IF NOT EXISTS pg_trgm",
+                "CREATE INDEX IF NOT EXISTS members_search_text_trgm ON members_member "
+                "USING gin (search_text gin_trgm_ops)",
+            ],
+            ["DROP INDEX IF EXISTS members_search_text_trgm"],
+        )
+    ]
