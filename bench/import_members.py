@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _setup import setup_database, teardown_database
+from _setup import checkpoint, setup_database, teardown_database
 
 ROWS = 100_000
 REPEAT = 2  # runs of the baseline and of the 100,000-row import, the faster of each kept
@@ -342,7 +342,7 @@ def main():
         # something else, and one slowed run said 3.4x where the others said 3.0x.
         bases = []
         for _ in range(REPEAT):
-            _checkpoint(connection)
+            checkpoint(connection)
             bases.append(baseline(big, connection))
         base = min(bases)
         print(
@@ -357,7 +357,7 @@ def main():
             if run:
                 with connection.cursor() as cursor:
                     cursor.execute(f"TRUNCATE {Member._meta.db_table} CASCADE")
-            _checkpoint(connection)
+            checkpoint(connection)
             runs.append(_child(big, env))
             assert runs[-1]["created"] == ROWS and runs[-1]["errors"] == 0, runs[-1]
         result = min(runs, key=lambda r: r["seconds"])
@@ -395,12 +395,12 @@ def main():
         last = Member.objects.order_by("-id").values_list("id", flat=True).first()
         ours_runs, theirs_runs = [], []
         for _ in range(REPEAT):
-            _checkpoint(connection)
+            checkpoint(connection)
             ours = run_import(small, "HC")
             assert ours["created"] == SMALL, ours
             ours_runs.append(ours["seconds"])
             _remove_members_after(connection, last)
-            _checkpoint(connection)
+            checkpoint(connection)
             theirs_seconds, theirs_new = import_export_seconds(theirs)
             assert theirs_new == SMALL
             theirs_runs.append(theirs_seconds)
@@ -419,20 +419,6 @@ def main():
 
         conn.close()
         teardown_database(conn, old_name)
-
-
-def _checkpoint(connection) -> None:
-    """Write out what earlier steps left dirty before a timed run, so that a checkpoint they made due (by time
-    or by the volume of WAL written) does not land in it: on this machine PostgreSQL had made 89 checkpoints on
-    request in 90 minutes of benchmarks and tests. Needs a superuser (or pg_checkpoint); without the right the
-    runs take their chances."""
-    from django.db import DatabaseError
-
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("CHECKPOINT")
-    except DatabaseError as exc:
-        print(f"(no CHECKPOINT before this run: {exc})")
 
 
 def _remove_members_after(connection, last_id: int) -> None:

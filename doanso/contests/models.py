@@ -268,14 +268,16 @@ class Attempt(models.Model):
     """One timed attempt. ``started_at`` and ``deadline`` are fixed by the server when it starts; whatever was
     saved by the deadline is what counts."""
 
-    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="attempts")
+    # No index of its own: the composite indexes below, which start with the round, serve every lookup by round
+    # (each submit writes to every index of this table: its status and fingerprint change).
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="attempts", db_index=False)
     participant = models.ForeignKey(Participant, on_delete=models.CASCADE, related_name="attempts")
     # The participant's unit when the attempt started, copied so that tallies group by it without a join.
     unit = models.ForeignKey("org.Unit", on_delete=models.PROTECT, related_name="+")
     number = models.PositiveSmallIntegerField()
     # The attempt's capability: the attempt page, its answer saves and its submit are reached by this secret
     # (128 bits), so the hot path needs no session lookup and nobody can act on someone else's attempt.
-    key = models.CharField(max_length=32, unique=True)
+    key = models.CharField(max_length=32)  # unique: see Meta.constraints
     status = models.CharField(max_length=12, choices=AttemptStatus.choices, default=AttemptStatus.IN_PROGRESS)
     started_at = models.DateTimeField()
     deadline = models.DateTimeField()
@@ -298,6 +300,8 @@ class Attempt(models.Model):
         constraints = [
             # The attempt cap holds under concurrent starts: a second start with the same number fails here.
             models.UniqueConstraint(fields=["round", "participant", "number"], name="attempt_number_once"),
+            # A constraint rather than unique=True, which on PostgreSQL adds a second (LIKE) index nobody uses.
+            models.UniqueConstraint(fields=["key"], name="attempt_key_unique"),
             models.CheckConstraint(
                 condition=Q(status="in_progress", submitted_at__isnull=True)
                 | Q(status="submitted", submitted_at__isnull=False, correct__isnull=False),
@@ -309,7 +313,9 @@ class Attempt(models.Model):
             models.Index(fields=["round", "status"], name="contest_attempt_round_status"),
             models.Index(fields=["round", "started_at"], name="contest_attempt_started"),
             models.Index(fields=["round", "ip", "fingerprint"], name="contest_attempt_fingerprint"),
-            models.Index(fields=["status", "deadline"], name="contest_attempt_expiry"),
+            # Attempts left to expire (expire_attempts): only those in progress, so a submit leaves this index
+            # alone.
+            models.Index(fields=["deadline"], condition=Q(status="in_progress"), name="contest_attempt_expiry_open"),
         ]
 
     def __str__(self):

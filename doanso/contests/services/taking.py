@@ -13,6 +13,7 @@ every answer with its sequence number); see docs/decisions/0011-contest-hot-path
 """
 
 import datetime
+import functools
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ import unicodedata
 from typing import NoReturn
 
 import psycopg
+from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
@@ -702,31 +704,43 @@ def _fast_submit(key: str, now) -> Attempt | None:
 def _write_submits(cursor, submits, **execute) -> list[Attempt | None]:
     """Run contests_submit_attempts for ``submits`` (tuples: key, now) with ``cursor``; the submitted attempt
     of each, or None."""
-    from .fairplay import IDENTICAL_BULK, identical_template, too_fast_template
-
-    # format() templates from the translated messages: {name} placeholders become positional %n$s.
-    too_fast = _sql_format(too_fast_template(), questions="%1$s", seconds="%2$s.%3$s")
-    identical = _sql_format(identical_template(), count="%1$s", ip="%2$s")
+    too_fast, identical, bulk = _flag_texts(settings.LANGUAGE_CODE)
+    # The columns named, in the model's order: rows go to from_db as they come (reading the cursor's description
+    # built a column object per column on every call).
     cursor.execute(
-        "SELECT * FROM contests_submit_attempts(%s, %s, %s, %s, %s, %s)",
+        _SUBMIT_SQL,
         [
             [key for key, _now in submits],
             [now for _key, now in submits],
             _random.randrange(TALLY_SHARDS),
             too_fast,
             identical,
-            IDENTICAL_BULK,
+            bulk,
         ],
         **execute,
     )
-    columns = [col.name for col in cursor.description]
-    fields = Attempt._meta.concrete_fields
-    attnames = [f.attname for f in fields]
-    done = {}
-    for row in cursor.fetchall():
-        values = dict(zip(columns, row, strict=True))
-        done[values["key"]] = Attempt.from_db(connection.alias, attnames, [values[f.column] for f in fields])
+    done = {row[_KEY_INDEX]: Attempt.from_db(connection.alias, _ATTNAMES, row) for row in cursor.fetchall()}
     return [done.get(key) for key, _now in submits]
+
+
+_ATTNAMES = [f.attname for f in Attempt._meta.concrete_fields]
+_KEY_INDEX = _ATTNAMES.index("key")
+_SUBMIT_SQL = "SELECT {} FROM contests_submit_attempts(%s, %s, %s, %s, %s, %s)".format(  # noqa: S608 (our columns)
+    ", ".join(str(f.column) for f in Attempt._meta.concrete_fields)
+)
+
+
+@functools.cache
+def _flag_texts(language: str) -> tuple[str, str, int]:
+    """The fair-play flags' texts as format() templates of the database (placeholders %1$s…) in the site's
+    language ``language``: the same for every submit, so translated once per process."""
+    from .fairplay import IDENTICAL_BULK, identical_template, too_fast_template
+
+    return (
+        _sql_format(too_fast_template(), questions="%1$s", seconds="%2$s.%3$s"),
+        _sql_format(identical_template(), count="%1$s", ip="%2$s"),
+        IDENTICAL_BULK,
+    )
 
 
 _submit_batcher = _batcher("submits", _write_submits)
