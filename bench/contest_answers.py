@@ -9,7 +9,8 @@
    unless the database has it).
 
 Run: DATABASE_URL=postgres://postgres@127.0.0.1:5432/doanso_bench .venv/bin/python bench/contest_answers.py
-Options: --seconds S (default 10 per measurement), --clients N (default 16), --workers W, --threads T.
+Options: --seconds S (default 6 per run), --rounds R (default 3: the trivial view, the save and the submit measured
+in turn R times, each path's runs pooled), --clients N (default 16), --workers W, --threads T.
 """
 
 import argparse
@@ -189,6 +190,39 @@ def run_load(make_request, seconds: float, clients: int):
     return len(latencies) / elapsed, latencies, statuses
 
 
+def pooled(results):
+    """Runs of one path as one measurement: all their requests over all their time, latencies and statuses."""
+    count = sum(len(latencies) for _rate, latencies, _statuses in results)
+    elapsed = sum(len(latencies) / rate for rate, latencies, _statuses in results if latencies)
+    statuses = {}
+    for _rate, _latencies, codes in results:
+        for code, n in codes.items():
+            statuses[code] = statuses.get(code, 0) + n
+    return count / elapsed, [ms for _rate, latencies, _statuses in results for ms in latencies], statuses
+
+
+def reopen_attempts(keys):
+    """Put the submitted attempts of ``keys`` back in progress, as they were before their submit (their flags
+    gone, their participants not yet submitted; the unit tallies keep counting), for the next round of submits."""
+    from django.db import connection
+
+    from doanso.contests.models import Attempt, AttemptFlag, Participant
+
+    with connection.cursor() as cursor:
+        attempts = Attempt.objects.filter(key__in=keys)
+        AttemptFlag.objects.filter(attempt__in=attempts).delete()
+        Participant.objects.filter(attempts__in=attempts).update(first_submitted_at=None)
+        attempts.update(
+            status="in_progress", submitted_at=None, correct=None, duration_ms=None, is_first=False, fingerprint=""
+        )
+        # Rewritten as they were after their insertion, pages full (fill factor allowing), not with the room the
+        # first round's row versions leave behind: at a round's close each submit finds its attempt's page filled
+        # by the attempts started after it.
+        cursor.execute("VACUUM (FULL, ANALYZE) contests_attempt, contests_participant, contests_attemptflag")
+    checkpoint(connection)
+    connection.close()
+
+
 def p99(values):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * 0.99))]
@@ -277,7 +311,8 @@ def burst(keys, options, rate: float, seconds: float, clients: int):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=6, help="of each run")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)  # as deploy/gunicorn.conf.py
@@ -316,27 +351,42 @@ def main():
             body = json.dumps({"position": position, "chosen": [options[(key, position)][n % 4]], "seq": seq})
             return "POST", f"/api/v1/contests/attempts/{key}/answers", body
 
-        submit_iter = iter(submit_keys)
+        submit_state = {"keys": iter(submit_keys)}
         submit_lock = threading.Lock()
 
         def submit(i, n):
             with submit_lock:
-                key = next(submit_iter, None)
+                key = next(submit_state["keys"], None)
             return None if key is None else ("POST", f"/api/v1/contests/attempts/{key}/submit", "{}")
 
         # Every path warmed before it is measured: the workers, their connections (the batches' own included) and
         # the database's plans of the statements are made once in a server's life.
         run_load(trivial, 2, args.clients)
-        base = run_load(trivial, args.seconds, args.clients)
-        report("trivial view", base)
         run_load(save, 1, args.clients)
-        saves = run_load(save, args.seconds, args.clients)
-        report("save an answer", saves, base)
         run_load(submit, 0.2, args.clients)
-        # Each submit takes a different attempt (a repeated submit takes another path): the measurement stops early when
-        # the prepared attempts run out.
-        subs = run_load(submit, min(args.seconds, 5), args.clients)
-        report("submit an attempt", subs, base)
+        # The three paths measured in turn, round after round, and each compared with all the trivial view's runs
+        # together: on a shared machine the speed drifts by a fifth within minutes, and one window for each path
+        # compared a path with the machine of another moment. Each submit takes a different attempt (a repeated
+        # submit takes another path); between rounds the submitted attempts are put back in progress, and a run
+        # stops early if the prepared attempts run out.
+        runs = {"trivial view": [], "save an answer": [], "submit an attempt": []}
+        for number in range(1, args.rounds + 1):
+            if number > 1:
+                reopen_attempts(submit_keys)
+                submit_state["keys"] = iter(submit_keys)
+            for name, make in zip(runs, (trivial, save, submit), strict=True):
+                runs[name].append(run_load(make, args.seconds, args.clients))
+            trivial_rate = runs["trivial view"][-1][0]
+            print(
+                f"round {number}: trivial {trivial_rate:,.0f} req/s, save {runs['save an answer'][-1][0]:,.0f} "
+                f"({runs['save an answer'][-1][0] / trivial_rate:.2f}×), submit {runs['submit an attempt'][-1][0]:,.0f}"
+                f" ({runs['submit an attempt'][-1][0] / trivial_rate:.2f}×)"
+            )
+        base = pooled(runs["trivial view"])
+        report(f"trivial view ({args.rounds} runs)", base)
+        saves, subs = pooled(runs["save an answer"]), pooled(runs["submit an attempt"])
+        report(f"save an answer ({args.rounds} runs)", saves, base)
+        report(f"submit an attempt ({args.rounds} runs)", subs, base)
         for name, result in (("save", saves), ("submit", subs)):
             ok = result[0] >= 0.5 * base[0] and p99(result[1]) <= 2 * p99(base[1])
             print(f"target {name} (≥ 0.5× throughput, p99 ≤ 2×): {'MET' if ok else 'NOT MET'}")

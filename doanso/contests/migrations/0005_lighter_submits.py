@@ -5,6 +5,10 @@
   served by the composite indexes that start with it), the key's LIKE index (unique=True makes one on
   PostgreSQL; nothing searches keys by pattern) and the expiry index's entries for submitted attempts (it now
   holds the attempts in progress only, which is all expire_attempts reads) go.
+- contests_attempt gets a fill factor of 70: the attempts started after one fill its page by the time it is
+  submitted, and the submit's new row version then had to go to another page, often a new one at the end of the
+  table (the relation extended under its lock, by every web process at a round's close). With room left it stays
+  in the page, and the page's earlier versions are pruned to make room for the later ones.
 - contests_participant gets a fill factor of 90: a participant's first submission sets first_submitted_at, which
   no index holds; with room in the page the update is HOT and leaves the table's nine indexes alone.
 - contests_submit_attempts() computes the fingerprint from the stored text of the options chosen: saves store them
@@ -60,7 +64,15 @@ class Migration(migrations.Migration):
             model_name="attempt", constraint=models.UniqueConstraint(fields=("key",), name="attempt_key_unique")
         ),
         PostgreSQLOnly(
-            ["ALTER TABLE contests_participant SET (fillfactor = 90)", SUBMIT_FUNCTION],
-            ["ALTER TABLE contests_participant SET (fillfactor = 100)", PREVIOUS_FUNCTION],
+            [
+                "ALTER TABLE contests_attempt SET (fillfactor = 70)",
+                "ALTER TABLE contests_participant SET (fillfactor = 90)",
+                SUBMIT_FUNCTION,
+            ],
+            [
+                "ALTER TABLE contests_attempt SET (fillfactor = 100)",
+                "ALTER TABLE contests_participant SET (fillfactor = 100)",
+                PREVIOUS_FUNCTION,
+            ],
         ),
     ]
