@@ -705,13 +705,15 @@ def _write_submits(cursor, submits, **execute) -> list[Attempt | None]:
     """Run contests_submit_attempts for ``submits`` (tuples: key, now) with ``cursor``; the submitted attempt
     of each, or None."""
     too_fast, identical, bulk = _flag_texts(settings.LANGUAGE_CODE)
-    # The columns named, in the model's order: rows go to from_db as they come (reading the cursor's description
+    # The keys (letters, digits, - and _: _KEY) and times go as the text of two arrays, their elements quoted (a key
+    # "NULL" stays a string), for PostgreSQL to read: psycopg adapts a list element by element, in Python. The
+    # columns are named, in the model's order: rows go to from_db as they come (reading the cursor's description
     # built a column object per column on every call).
     cursor.execute(
         _SUBMIT_SQL,
         [
-            [key for key, _now in submits],
-            [now for _key, now in submits],
+            '{"' + '","'.join([key for key, _now in submits]) + '"}',
+            '{"' + '","'.join([now.isoformat() for _key, now in submits]) + '"}',
             _random.randrange(TALLY_SHARDS),
             too_fast,
             identical,
@@ -725,8 +727,8 @@ def _write_submits(cursor, submits, **execute) -> list[Attempt | None]:
 
 _ATTNAMES = [f.attname for f in Attempt._meta.concrete_fields]
 _KEY_INDEX = _ATTNAMES.index("key")
-_SUBMIT_SQL = "SELECT {} FROM contests_submit_attempts(%s, %s, %s, %s, %s, %s)".format(  # noqa: S608 (our columns)
-    ", ".join(str(f.column) for f in Attempt._meta.concrete_fields)
+_SUBMIT_SQL = "SELECT {} FROM contests_submit_attempts(%s::varchar[], %s::timestamptz[], %s, %s, %s, %s)".format(  # noqa: S608
+    ", ".join(str(f.column) for f in Attempt._meta.concrete_fields)  # (the model's own columns)
 )
 
 
