@@ -63,6 +63,7 @@ import functools
 import gc
 import html
 import io
+import json
 import logging
 import re
 import sys
@@ -2464,7 +2465,9 @@ def _field_label(attname: str) -> str:
 
 def _among(field_name: str, values: list[str]) -> Q:
     if connection.vendor == "postgresql":
-        return Q(**{f"{field_name}__in": RawSQL("SELECT unnest(%s::text[])", (values,))})
+        # The values as one JSON text: psycopg adapts a list for text[] element by element, in Python (0.2 s of a
+        # 100,000-row import, holding the interpreter that the check needs).
+        return Q(**{f"{field_name}__in": RawSQL("SELECT jsonb_array_elements_text(%s::jsonb)", (json.dumps(values),))})
     return Q(**{f"{field_name}__in": values})
 
 
