@@ -336,6 +336,8 @@ class AttemptQuestion(models.Model):
     position = models.PositiveSmallIntegerField()
     version = models.ForeignKey(QuestionVersion, on_delete=models.PROTECT, related_name="+")
     option_order = models.JSONField()
+    # The option ids chosen, sorted and without repeats (taking._as_ids): the submit function reads this text as
+    # is for the answer sheet's fingerprint (taking.fingerprint sorts; migration 0005).
     chosen = models.JSONField(default=list)
     seq = models.PositiveIntegerField(default=0)
     answered_at = models.DateTimeField(null=True, blank=True)

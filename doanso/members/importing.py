@@ -2487,8 +2487,8 @@ class Lookup:
         }
         names = sorted({name for name, _dob in self.people})
         if connection.vendor == "postgresql":
-            # One array parameter instead of 2,000 placeholders: psycopg spends longer splitting such a query than
-            # PostgreSQL spends running it.
+            # One JSON parameter (_among) instead of 2,000 placeholders: psycopg spends longer splitting such a
+            # query than PostgreSQL spends running it.
             chunk = 50_000
         members = Member.objects.order_by()
         queries: list[tuple[str, tuple[str, ...], Any]] = []

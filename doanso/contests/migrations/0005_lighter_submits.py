@@ -15,6 +15,9 @@
   sorted and without repeats (taking._as_ids), and jsonb writes an array as json.dumps does ("[1, 2]"), where it
   took the array apart and joined it again for every question of every attempt. It runs the too-fast flags'
   statement only when an attempt of the batch is too fast.
+
+Deploying: the key's unique index and the partial expiry index are built under the table's lock (seconds for
+millions of attempts, and submits wait meanwhile): migrate outside a round's close (docs/deployment.md).
 """
 
 import importlib
