@@ -338,28 +338,27 @@ def main():
             f"files ready in {time.perf_counter() - made:.1f} s ({big.stat().st_size / 1e6:.1f} MB for {ROWS:,} rows)"
         )
 
-        # Each side measured twice, the faster run kept: on this shared machine a run is only ever slowed by
-        # something else, and one slowed run said 3.4x where the others said 3.0x.
-        bases = []
-        for _ in range(REPEAT):
+        # Each side measured twice, the faster run kept, the baseline and the import in turn: on this shared
+        # machine a run is only ever slowed by something else (one slowed run said 3.4x where the others said
+        # 3.0x), and the machine's speed drifts within minutes (calamine's parse alone took 2.9 s, then 4.7 s an
+        # hour later), so all the baselines first and the imports after compared two different machines.
+        # The import runs in a child process on the same test database; the registry emptied between runs.
+        env = {**os.environ, "DATABASE_URL": _test_database_url(connection)}
+        bases, runs = [], []
+        for run in range(REPEAT):
             checkpoint(connection)
             bases.append(baseline(big, connection))
-        base = min(bases)
-        print(
-            f"baseline: calamine parse + COPY into a bare table, {ROWS:,} rows: {base:.2f} s "
-            f"(runs: {', '.join(f'{b:.2f}' for b in bases)})"
-        )
-
-        # The import, in a child process on the same test database; the registry emptied between runs.
-        env = {**os.environ, "DATABASE_URL": _test_database_url(connection)}
-        runs = []
-        for run in range(REPEAT):
             if run:
                 with connection.cursor() as cursor:
                     cursor.execute(f"TRUNCATE {Member._meta.db_table} CASCADE")
             checkpoint(connection)
             runs.append(_child(big, env))
             assert runs[-1]["created"] == ROWS and runs[-1]["errors"] == 0, runs[-1]
+        base = min(bases)
+        print(
+            f"baseline: calamine parse + COPY into a bare table, {ROWS:,} rows: {base:.2f} s "
+            f"(runs: {', '.join(f'{b:.2f}' for b in bases)})"
+        )
         result = min(runs, key=lambda r: r["seconds"])
         assert Member.objects.filter(search_text="").count() == 0
         ratio = result["seconds"] / base
