@@ -208,13 +208,13 @@ def reopen_attempts(keys):
 
     from doanso.contests.models import Attempt, AttemptFlag, Participant
 
+    attempts = Attempt.objects.filter(key__in=keys)
+    AttemptFlag.objects.filter(attempt__in=attempts).delete()
+    Participant.objects.filter(attempts__in=attempts).update(first_submitted_at=None)
+    attempts.update(
+        status="in_progress", submitted_at=None, correct=None, duration_ms=None, is_first=False, fingerprint=""
+    )
     with connection.cursor() as cursor:
-        attempts = Attempt.objects.filter(key__in=keys)
-        AttemptFlag.objects.filter(attempt__in=attempts).delete()
-        Participant.objects.filter(attempts__in=attempts).update(first_submitted_at=None)
-        attempts.update(
-            status="in_progress", submitted_at=None, correct=None, duration_ms=None, is_first=False, fingerprint=""
-        )
         # Rewritten as they were after their insertion, pages full (fill factor allowing), not with the room the
         # first round's row versions leave behind: at a round's close each submit finds its attempt's page filled
         # by the attempts started after it.

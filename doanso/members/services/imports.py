@@ -395,28 +395,8 @@ _UPDATE_COLUMNS = (*WRITE_FIELDS, *SEARCH_FIELDS)
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_value(value) -> str:
-    """One value in COPY's text format. Formatting the lines here is several times faster than psycopg's
-    write_row, which looks up a dumper for every value."""
-    if value is None:
-        return "\\N"
-    cls = value.__class__
-    if cls is str:
-        return (
-            value.translate(_ESCAPES) if ("\\" in value or "\t" in value or "\n" in value or "\r" in value) else value
-        )
-    if cls is int:
-        return str(value)
-    if cls is bool:
-        return "t" if value else "f"
-    if cls is dict or cls is list:
-        return json.dumps(value, ensure_ascii=False).translate(_ESCAPES)
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    return str(value).translate(_ESCAPES)
-
-
-# The COPY text of the values that are not text, by their class: one lookup instead of _copy_value's tests.
+# The COPY text of the values that are neither text nor JSON, by their exact class: one lookup, here and on the
+# hot path of _copy_line.
 _FORMATS: dict[type, Callable[[Any], str]] = {
     type(None): lambda value: "\\N",
     int: str,
@@ -424,6 +404,24 @@ _FORMATS: dict[type, Callable[[Any], str]] = {
     datetime.date: datetime.date.isoformat,
     datetime.datetime: datetime.datetime.isoformat,
 }
+
+
+def _copy_value(value) -> str:
+    """One value in COPY's text format. Formatting the lines here is several times faster than psycopg's
+    write_row, which looks up a dumper for every value."""
+    cls = value.__class__
+    if cls is str:
+        return (
+            value.translate(_ESCAPES) if ("\\" in value or "\t" in value or "\n" in value or "\r" in value) else value
+        )
+    format_ = _FORMATS.get(cls)
+    if format_ is not None:
+        return format_(value)
+    if cls is dict or cls is list:
+        return json.dumps(value, ensure_ascii=False).translate(_ESCAPES)
+    if isinstance(value, datetime.date):  # a subclass (datetime.datetime is one of date)
+        return value.isoformat()
+    return str(value).translate(_ESCAPES)
 
 
 def _copy_line(values: tuple) -> str:
