@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from _setup import checkpoint, setup_database, teardown_database
+from _setup import CpuMeter, checkpoint, setup_database, teardown_database
 
 PORT = int(os.environ.get("BENCH_PORT", 8201))
 HERE = Path(__file__).resolve().parent
@@ -146,9 +146,10 @@ def start_server(db_name: str, workers: int, threads: int):
     raise SystemExit("gunicorn did not start: " + log.read().decode()[-2000:])
 
 
-def run_load(make_request, seconds: float, clients: int):
+def run_load(make_request, seconds: float, clients: int, meter: CpuMeter | None = None):
     """Closed loop: each client sends its next request when the previous answer arrives, until ``seconds`` have
-    passed or ``make_request`` returns None. Returns (requests per second, latencies in ms, status counts)."""
+    passed or ``make_request`` returns None. Returns (requests per second, latencies in ms, status counts, CPU
+    used: CpuMeter.stop() or None)."""
     latencies, statuses = [], {}
     lock = threading.Lock()
     stop = time.perf_counter() + seconds
@@ -180,6 +181,8 @@ def run_load(make_request, seconds: float, clients: int):
             for k, v in codes.items():
                 statuses[k] = statuses.get(k, 0) + v
 
+    if meter is not None:
+        meter.start()
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for t in threads:
@@ -187,18 +190,23 @@ def run_load(make_request, seconds: float, clients: int):
     for t in threads:
         t.join()
     elapsed = time.perf_counter() - started
-    return len(latencies) / elapsed, latencies, statuses
+    return len(latencies) / elapsed, latencies, statuses, meter.stop() if meter is not None else None
 
 
 def pooled(results):
-    """Runs of one path as one measurement: all their requests over all their time, latencies and statuses."""
-    count = sum(len(latencies) for _rate, latencies, _statuses in results)
-    elapsed = sum(len(latencies) / rate for rate, latencies, _statuses in results if latencies)
+    """Runs of one path as one measurement: all their requests over all their time, latencies, statuses and CPU
+    (the idle share weighted by each run's time)."""
+    count = sum(len(r[1]) for r in results)
+    elapsed = sum(len(r[1]) / r[0] for r in results if r[1])
     statuses = {}
-    for _rate, _latencies, codes in results:
-        for code, n in codes.items():
+    for r in results:
+        for code, n in r[2].items():
             statuses[code] = statuses.get(code, 0) + n
-    return count / elapsed, [ms for _rate, latencies, _statuses in results for ms in latencies], statuses
+    cpu = None
+    if all(r[3] is not None for r in results):
+        cpu = {k: sum(r[3][k] for r in results) for k in ("server", "database", "client")}
+        cpu["idle"] = sum(r[3]["idle"] * len(r[1]) / r[0] for r in results if r[1]) / elapsed
+    return count / elapsed, [ms for r in results for ms in r[1]], statuses, cpu
 
 
 def reopen_attempts(keys):
@@ -229,11 +237,17 @@ def p99(values):
 
 
 def report(name, result, base=None):
-    rate, lat, statuses = result
+    rate, lat, statuses, cpu = result
     line = f"{name}: {rate:,.0f} req/s, median {statistics.median(lat):.1f} ms, p99 {p99(lat):.1f} ms, {statuses}"
     if base is not None:
         line += f" → throughput {rate / base[0]:.2f}× the trivial view, p99 {p99(lat) / p99(base[1]):.2f}×"
     print(line)
+    if cpu is not None:
+        per = {k: cpu[k] * 1000 / len(lat) for k in ("server", "database", "client")}
+        print(
+            f"  CPU per request: gunicorn {per['server']:.2f} ms, PostgreSQL {per['database']:.2f} ms, "
+            f"load clients {per['client']:.2f} ms; machine idle {cpu['idle']:.0%}"
+        )
 
 
 def insert_rate(seconds: float = 3.0) -> float:
@@ -338,6 +352,7 @@ def main():
         connection.close()
         server = start_server(db_name, args.workers, args.threads)
         print(f"gunicorn: {args.workers} workers × {args.threads} threads (gthread), {args.clients} clients")
+        meter = CpuMeter(server.pid)
 
         def trivial(i, n):
             return "GET", "/bench/trivial", None
@@ -375,7 +390,7 @@ def main():
                 reopen_attempts(submit_keys)
                 submit_state["keys"] = iter(submit_keys)
             for name, make in zip(runs, (trivial, save, submit), strict=True):
-                runs[name].append(run_load(make, args.seconds, args.clients))
+                runs[name].append(run_load(make, args.seconds, args.clients, meter))
             trivial_rate = runs["trivial view"][-1][0]
             print(
                 f"round {number}: trivial {trivial_rate:,.0f} req/s, save {runs['save an answer'][-1][0]:,.0f} "
