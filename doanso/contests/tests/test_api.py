@@ -224,3 +224,80 @@ def test_a_member_app_starts_an_attempt_with_its_api_token(client, contest, roun
     assert post(client, reverse("api:start_attempt", args=[round_.pk])).status_code == 401
     anonymous = post(client, reverse("api:join_contest", args=[contest.pk]))
     assert anonymous.status_code in (401, 403) and anonymous.json()["code"] in ("unauthorized", "forbidden")
+
+
+LANE = "doanso.contests.middleware.ContestantLaneMiddleware"
+
+
+def _answers_in_both_ways(contest, round_, settings, requests):
+    """``requests(key)``: (method, path, body or raw bytes, headers) to send for one attempt. Sent for one attempt
+    through the contestants' lane and for another through the whole middleware and ninja's dispatch; what each
+    answered, the attempt's own key and times taken out."""
+    from django.test import Client
+
+    answers = {}
+    for lane, phone in ((True, "0912345671"), (False, "0912345672")):
+        settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if lane or m != LANE]
+        client = Client()
+        key = post(client, reverse("api:register_participant", args=[contest.pk]), registration(phone=phone)).json()
+        key = post(client, reverse("api:start_attempt", args=[round_.pk]), **{"X-Participant-Token": key["token"]})
+        key = key.json()["key"]
+        seen = []
+        for method, path, body, headers in requests(key):
+            if method == "GET":
+                response = client.get(path, headers=headers)
+            elif isinstance(body, bytes):
+                response = client.post(path, body, content_type="application/json", headers=headers)
+            else:
+                response = post(client, path, body, **headers)
+            content = None  # a page (its nonce differs every time): its status and type are compared
+            if response["Content-Type"].startswith("application/json"):
+                content = response.json()
+                if isinstance(content, dict):
+                    for drawn in ("submitted_at", "duration_ms", "correct"):  # (each attempt draws its questions)
+                        content.pop(drawn, None)
+                    content = json.loads(json.dumps(content).replace(key, "KEY"))
+            seen.append(
+                (
+                    response.status_code,
+                    content,
+                    response["Content-Type"],
+                    response.get("Content-Language"),
+                    "Accept-Language" in response.get("Vary", ""),
+                    response.get("X-Content-Type-Options"),
+                    int(response.get("Content-Length", len(response.content))) == len(response.content),
+                )
+            )
+        answers[lane] = seen
+    return answers[True], answers[False]
+
+
+def test_the_contestants_lane_answers_exactly_as_the_whole_stack_would(contest, round_, settings):
+    """The two busiest routes skip the middleware and ninja's dispatch (decision 0016): every answer of theirs,
+    refusals and other languages included, is the one the ordinary way gives."""
+
+    def requests(key):
+        save, submit = reverse("api:save_answer", args=[key]), reverse("api:submit_attempt", args=[key])
+        en = {"Accept-Language": "en"}
+        return [
+            ("POST", save, {"position": 1, "chosen": [1], "seq": 1}, {}),
+            ("POST", save, {"position": 1, "chosen": [2], "seq": 1}, {}),  # stale: an older save
+            ("POST", save, {"position": 1, "seq": 2}, en),  # no options: refused, in English
+            ("POST", save, b"{not json", {}),
+            ("POST", save, {"position": "một", "chosen": "A", "seq": "hai"}, en),
+            ("POST", save, {"position": 99, "chosen": [1], "seq": 3}, {}),
+            ("POST", save, {"position": 2, "chosen": [1], "seq": 3}, {}),
+            ("GET", save, None, {}),  # not the lane's: ninja refuses the method
+            ("POST", reverse("api:save_answer", args=["no-such-key"]), {"position": 1, "chosen": [1], "seq": 1}, {}),
+            ("POST", save + "/", {"position": 1, "chosen": [1], "seq": 1}, {}),
+            ("POST", submit, {}, {}),
+            ("POST", submit, {}, en),  # repeated: the same result
+            ("POST", reverse("api:submit_attempt", args=["x" * 40]), {}, en),
+        ]
+
+    lane, whole = _answers_in_both_ways(contest, round_, settings, requests)
+    assert lane == whole
+    statuses = [answer[0] for answer in lane]
+    assert statuses == [200, 409, 409, 400, 422, 409, 200, 405, 404, 404, 200, 200, 404]
+    assert [answer[3] for answer in lane[:3]] == ["vi", "vi", "en"] and lane[2][1]["error"].startswith("Send")
+    assert all(answer[4] and answer[5] == "nosniff" and answer[6] for answer in lane if answer[0] != 404)
