@@ -78,6 +78,15 @@ MIDDLEWARE = [
     # Axes goes last so that it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
+# The contestants' lane (ContestantLaneMiddleware above, decision 0016): the API's answer save and submit, which
+# need no cookie, session or login, run only these of MIDDLEWARE, in the same order.
+CONTESTANT_LANE_MIDDLEWARE = [
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "doanso.core.middleware.RequestContextMiddleware",
+]
 
 ROOT_URLCONF = "doanso.urls"
 WSGI_APPLICATION = "doanso.wsgi.application"

@@ -79,7 +79,7 @@ def _limited(exc: fairplay.RateLimited):
 # ninja's generic parameter and response handling was a quarter of a save's time in the web worker. Its body is
 # still described to OpenAPI, and bad input is refused in the same shapes as elsewhere (the API's exception
 # handlers). The submit writes its result itself too. Both are reached through the contestants' lane
-# (contests/middleware.py), past the middleware and ninja's dispatch; ninja still serves them where it is not.
+# (contests/middleware.py), past most of the middleware and ninja's dispatch; ninja serves them where it is not.
 _JSON = "application/json; charset=utf-8"
 
 

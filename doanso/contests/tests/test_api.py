@@ -231,14 +231,15 @@ LANE = "doanso.contests.middleware.ContestantLaneMiddleware"
 
 def _answers_in_both_ways(contest, round_, settings, requests):
     """``requests(key)``: (method, path, body or raw bytes, headers) to send for one attempt. Sent for one attempt
-    through the contestants' lane and for another through the whole middleware and ninja's dispatch; what each
-    answered, the attempt's own key and times taken out."""
+    through the contestants' lane and for another through the whole middleware and ninja's dispatch: what each
+    answered (status, body, every header), with the attempt's own key and times taken out, and whether the lane
+    served it."""
     from django.test import Client
 
     answers = {}
     for lane, phone in ((True, "0912345671"), (False, "0912345672")):
         settings.MIDDLEWARE = [m for m in settings.MIDDLEWARE if lane or m != LANE]
-        client = Client()
+        client = Client(raise_request_exception=False)
         key = post(client, reverse("api:register_participant", args=[contest.pk]), registration(phone=phone)).json()
         key = post(client, reverse("api:start_attempt", args=[round_.pk]), **{"X-Participant-Token": key["token"]})
         key = key.json()["key"]
@@ -250,54 +251,74 @@ def _answers_in_both_ways(contest, round_, settings, requests):
                 response = client.post(path, body, content_type="application/json", headers=headers)
             else:
                 response = post(client, path, body, **headers)
-            content = None  # a page (its nonce differs every time): its status and type are compared
+            content = None  # a page (its nonce differs every time): its status and headers are compared
             if response["Content-Type"].startswith("application/json"):
                 content = response.json()
                 if isinstance(content, dict):
                     for drawn in ("submitted_at", "duration_ms", "correct"):  # (each attempt draws its questions)
                         content.pop(drawn, None)
                     content = json.loads(json.dumps(content).replace(key, "KEY"))
-            seen.append(
-                (
-                    response.status_code,
-                    content,
-                    response["Content-Type"],
-                    response.get("Content-Language"),
-                    "Accept-Language" in response.get("Vary", ""),
-                    response.get("X-Content-Type-Options"),
-                    int(response.get("Content-Length", len(response.content))) == len(response.content),
-                )
-            )
+            # The whole stack also varies on the cookie (the second-factor check reads the session); these POST
+            # answers are never cached, and nothing in them depends on a session.
+            vary = {v.strip() for v in response.get("Vary", "").split(",")} - {"Cookie", ""}
+            headers = {k: v for k, v in response.items() if k not in ("Vary", "Content-Length")}
+            headers["length"] = response.has_header("Content-Length")
+            assert int(response.get("Content-Length", len(response.content))) == len(response.content)
+            # Taken into the lane, and not resolved on the ordinary way after all.
+            served = hasattr(response.wsgi_request, "contestant_lane") and response.wsgi_request.resolver_match is None
+            seen.append((response.status_code, content, headers, sorted(vary), served))
         answers[lane] = seen
     return answers[True], answers[False]
 
 
-def test_the_contestants_lane_answers_exactly_as_the_whole_stack_would(contest, round_, settings):
-    """The two busiest routes skip the middleware and ninja's dispatch (decision 0016): every answer of theirs,
-    refusals and other languages included, is the one the ordinary way gives."""
+def test_the_contestants_lane_answers_exactly_as_the_whole_stack_would(contest, round_, settings, monkeypatch):
+    """The two busiest routes skip most of the middleware and ninja's dispatch (decision 0016): every answer of
+    theirs — refusals, other languages, a bad host, a server error — is the one the ordinary way gives."""
+    from doanso.contests.services import taking
+
+    save_answer = taking.save_answer
+
+    def broken_at_seven(key, position, chosen, seq, **kwargs):
+        if position == 7:
+            raise RuntimeError("a bug")
+        return save_answer(key, position, chosen, seq, **kwargs)
+
+    monkeypatch.setattr(taking, "save_answer", broken_at_seven)
 
     def requests(key):
         save, submit = reverse("api:save_answer", args=[key]), reverse("api:submit_attempt", args=[key])
-        en = {"Accept-Language": "en"}
+        en, cookie = {"Accept-Language": "en"}, {"Cookie": "django_language=en"}
         return [
             ("POST", save, {"position": 1, "chosen": [1], "seq": 1}, {}),
             ("POST", save, {"position": 1, "chosen": [2], "seq": 1}, {}),  # stale: an older save
             ("POST", save, {"position": 1, "seq": 2}, en),  # no options: refused, in English
+            ("POST", save, {"position": 1, "seq": 2}, cookie),  # the language chosen on the site
             ("POST", save, b"{not json", {}),
             ("POST", save, {"position": "một", "chosen": "A", "seq": "hai"}, en),
             ("POST", save, {"position": 99, "chosen": [1], "seq": 3}, {}),
-            ("POST", save, {"position": 2, "chosen": [1], "seq": 3}, {}),
+            ("POST", save, {"position": 2, "chosen": [1], "seq": 3}, {"Host": "evil.example"}),
+            ("POST", save, {"position": 7, "chosen": [1], "seq": 3}, {}),  # a bug: the error page
             ("GET", save, None, {}),  # not the lane's: ninja refuses the method
             ("POST", reverse("api:save_answer", args=["no-such-key"]), {"position": 1, "chosen": [1], "seq": 1}, {}),
             ("POST", save + "/", {"position": 1, "chosen": [1], "seq": 1}, {}),
             ("POST", submit, {}, {}),
             ("POST", submit, {}, en),  # repeated: the same result
+            ("POST", save, {"position": 2, "chosen": [1], "seq": 4}, {}),  # too late
             ("POST", reverse("api:submit_attempt", args=["x" * 40]), {}, en),
         ]
 
     lane, whole = _answers_in_both_ways(contest, round_, settings, requests)
-    assert lane == whole
+    assert [answer[:4] for answer in lane] == [answer[:4] for answer in whole]
     statuses = [answer[0] for answer in lane]
-    assert statuses == [200, 409, 409, 400, 422, 409, 200, 405, 404, 404, 200, 200, 404]
-    assert [answer[3] for answer in lane[:3]] == ["vi", "vi", "en"] and lane[2][1]["error"].startswith("Send")
-    assert all(answer[4] and answer[5] == "nosniff" and answer[6] for answer in lane if answer[0] != 404)
+    assert statuses == [200, 409, 409, 409, 400, 422, 409, 400, 500, 405, 404, 404, 200, 200, 410, 404]
+    assert [answer[2]["Content-Language"] for answer in lane[:4]] == ["vi", "vi", "en", "en"]
+    assert lane[2][1]["error"].startswith("Send") and lane[0][2]["X-Frame-Options"] == "DENY"
+    # The lane served every POST to the two routes, and only those; the whole stack none.
+    assert [answer[4] for answer in lane] == [True] * 9 + [False, True, False] + [True] * 4
+    assert not any(answer[4] for answer in whole)
+
+
+def test_the_lanes_middleware_are_a_part_of_the_sites_in_the_same_order(settings):
+    lane = settings.CONTESTANT_LANE_MIDDLEWARE
+    assert [m for m in settings.MIDDLEWARE if m in lane] == lane
+    assert settings.MIDDLEWARE.index(LANE) < min(settings.MIDDLEWARE.index(m) for m in lane)
