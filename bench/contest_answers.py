@@ -91,7 +91,9 @@ def prepare(n_attempts: int):
             phone=f"0905{i:06d}",
             unit=branches[i % 20],
         )
-        keys.append(taking.start_attempt(round_, p).key)
+        # Every attempt has its phone's address, as on the site: a thousand addresses, six attempts each (phones
+        # behind a carrier's shared address, a school's network), so the identical-sheet rule runs for every submit.
+        keys.append(taking.start_attempt(round_, p, ip=f"100.64.{i % 1000 // 250}.{i % 250 + 1}").key)
     options = {}
     for key, position, order in AttemptQuestion.objects.filter(attempt__round=round_).values_list(
         "attempt__key", "position", "option_order"
@@ -210,14 +212,16 @@ def pooled(results):
 
 
 def reopen_attempts(keys):
-    """Put the submitted attempts of ``keys`` back in progress, as they were before their submit (their flags
-    gone, their participants not yet submitted; the unit tallies keep counting), for the next round of submits."""
+    """Put the submitted attempts of ``keys`` back in progress, as they were before their submit (their flags and
+    their sheets' counts gone, their participants not yet submitted; the unit tallies keep counting), for the next
+    round of submits."""
     from django.db import connection
 
-    from doanso.contests.models import Attempt, AttemptFlag, Participant
+    from doanso.contests.models import Attempt, AttemptFlag, Participant, SheetCount
 
     attempts = Attempt.objects.filter(key__in=keys)
     AttemptFlag.objects.filter(attempt__in=attempts).delete()
+    SheetCount.objects.filter(round_id__in=attempts.values("round_id")).delete()
     Participant.objects.filter(attempts__in=attempts).update(first_submitted_at=None)
     attempts.update(
         status="in_progress", submitted_at=None, correct=None, duration_ms=None, is_first=False, fingerprint=""
@@ -226,7 +230,9 @@ def reopen_attempts(keys):
         # Rewritten as they were after their insertion, pages full (fill factor allowing), not with the room the
         # first round's row versions leave behind: at a round's close each submit finds its attempt's page filled
         # by the attempts started after it.
-        cursor.execute("VACUUM (FULL, ANALYZE) contests_attempt, contests_participant, contests_attemptflag")
+        cursor.execute(
+            "VACUUM (FULL, ANALYZE) contests_attempt, contests_participant, contests_attemptflag, contests_sheetcount"
+        )
     checkpoint(connection)
     connection.close()
 

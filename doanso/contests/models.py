@@ -312,7 +312,6 @@ class Attempt(models.Model):
         indexes = [
             models.Index(fields=["round", "status"], name="contest_attempt_round_status"),
             models.Index(fields=["round", "started_at"], name="contest_attempt_started"),
-            models.Index(fields=["round", "ip", "fingerprint"], name="contest_attempt_fingerprint"),
             # Attempts left to expire (expire_attempts): only those in progress, so a submit leaves this index
             # alone.
             models.Index(fields=["deadline"], condition=Q(status="in_progress"), name="contest_attempt_expiry_open"),
@@ -486,3 +485,24 @@ class AttemptFlag(models.Model):
 
     def __str__(self):
         return f"{self.attempt_id} · {self.kind}"
+
+
+class SheetCount(models.Model):
+    """How many submitted attempts of a round sent the same answer sheet from one address (the fair-play rule of
+    identical sheets in bulk, fairplay.IDENTICAL_BULK), and the first of them: when the count reaches the rule's
+    threshold those are flagged with the one that reached it. Kept by every submit (the database function and
+    fairplay.check_attempt), found by its unique index: counting the attempts at each submit grew with the round
+    and, on plans cached with the statistics of a round's start, read every submitted attempt (migration 0006)."""
+
+    round = models.ForeignKey(Round, on_delete=models.CASCADE, related_name="+", db_index=False)
+    ip = models.GenericIPAddressField()
+    fingerprint = models.CharField(max_length=32)
+    count = models.PositiveIntegerField(default=0)
+    # The ids of the sheet's first attempts, up to IDENTICAL_BULK - 1 of them (in id order).
+    first_ids = models.JSONField(default=list)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["round", "ip", "fingerprint"], name="sheet_count_once")]
+
+    def __str__(self):
+        return f"{self.round} · {self.ip} · {self.count}"

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from doanso.accounts.scope import can
 from doanso.core import audit
 
-from ..models import Attempt, AttemptFlag, FlagKind, FlagStatus
+from ..models import Attempt, AttemptFlag, FlagKind, FlagStatus, SheetCount
 from ..permissions import MANAGE_CONTESTS
 
 logger = logging.getLogger(__name__)
@@ -249,14 +249,21 @@ def check_attempt(attempt: Attempt) -> None:
         seconds = f"{attempt.duration_ms // 1000}.{attempt.duration_ms % 1000 // 100}"
         _flag(attempt, FlagKind.TOO_FAST, too_fast_template().format(questions=attempt.question_total, seconds=seconds))
     if attempt.ip and attempt.fingerprint:
-        same = Attempt.objects.filter(
-            round_id=attempt.round_id, ip=attempt.ip, fingerprint=attempt.fingerprint, status="submitted"
+        # The sheet's count, locked until the submit commits (as the database function's upsert locks it).
+        sheet, _created = SheetCount.objects.select_for_update().get_or_create(
+            round_id=attempt.round_id, ip=attempt.ip, fingerprint=attempt.fingerprint
         )
-        count = same.count()
-        if count >= IDENTICAL_BULK:
-            detail = identical_template().format(count=count, ip=attempt.ip)
-            for other in same.exclude(flags__kind=FlagKind.IDENTICAL_BULK).only("id")[:100]:
-                _flag(other, FlagKind.IDENTICAL_BULK, detail)
+        earlier = [pk for pk in sheet.first_ids if pk != attempt.pk]
+        sheet.count += 1
+        if len(sheet.first_ids) < IDENTICAL_BULK - 1:
+            sheet.first_ids.append(attempt.pk)
+        sheet.save(update_fields=["count", "first_ids"])
+        if sheet.count >= IDENTICAL_BULK:
+            detail = identical_template().format(count=sheet.count, ip=attempt.ip)
+            # The one that reaches the threshold brings the earlier ones with it; each later one is flagged alone.
+            flagged = [attempt.pk] + (earlier if sheet.count == IDENTICAL_BULK else [])
+            for pk in flagged:
+                _flag(Attempt(pk=pk), FlagKind.IDENTICAL_BULK, detail)
 
 
 @transaction.atomic

@@ -1,6 +1,7 @@
 """Fair play: rate limits, flags for the impossible, the review queue and what a disqualification does."""
 
 import datetime
+import importlib
 import os
 
 import pytest
@@ -8,7 +9,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.urls import reverse
 
-from doanso.contests.models import Attempt, AttemptFlag, FlagKind, FlagStatus, RoundResult
+from doanso.contests.models import Attempt, AttemptFlag, FlagKind, FlagStatus, RoundResult, SheetCount
 from doanso.contests.services import fairplay, results, taking
 
 from .support import answer_all
@@ -211,11 +212,12 @@ def test_identical_sequences_in_bulk_from_one_address_are_flagged(round_, regist
     assert flagged == {(a.pk, "5 bài giống hệt nhau từ 203.0.113.9") for a in made}
 
 
-@pytest.mark.parametrize("how", ["one_by_one", "orm", "one_batch"])
+@pytest.mark.parametrize("how", ["one_by_one", "orm", "one_batch", "orm_then_batch"])
 def test_identical_sheets_are_counted_alike_however_they_are_submitted(how, round_, register):
     """Six identical sheets: five flagged when the fifth arrives ("5 …"), the sixth with its own count ("6 …"),
-    whether submitted one by one (the database function, or the ORM), or all in one batch (the function's count
-    for each sheet is the one it would have had alone)."""
+    whether submitted one by one (the database function, or the ORM), all in one batch (the function's count for
+    each sheet is the one it would have had alone), or three by the ORM and three in a batch (the batch reaches
+    the threshold and brings the three earlier ones, which the sheet's count row remembers)."""
     from django.db import connection
 
     made = identical_sheets(round_, register, 6)
@@ -229,8 +231,14 @@ def test_identical_sheets_are_counted_alike_however_they_are_submitted(how, roun
     else:
         if connection.vendor != "postgresql":
             pytest.skip("batches are PostgreSQL's")
+        if how == "orm_then_batch":
+            for a, (_key, now) in zip(made[:3], submits[:3], strict=True):
+                taking.finalise_attempt(a, now=now)
+            submits = submits[3:]
         with connection.cursor() as cursor:
             taking._write_submits(cursor, submits)
+    sheet = SheetCount.objects.get(round=round_, ip="203.0.113.9")
+    assert (sheet.count, sheet.first_ids) == (6, [a.pk for a in made[:4]])
     flagged = dict(AttemptFlag.objects.filter(kind=FlagKind.IDENTICAL_BULK).values_list("attempt_id", "detail"))
     assert [flagged[a.pk] for a in made] == ["5 bài giống hệt nhau từ 203.0.113.9"] * 5 + [
         "6 bài giống hệt nhau từ 203.0.113.9"
@@ -270,3 +278,23 @@ def test_the_optional_challenge_is_asked_and_checked(client, contest, world):
     wrong = client.post(url, {**data, "challenge": a + b + 1}, headers={"accept-language": "en"})
     assert "not the right sum" in wrong.content.decode()
     assert client.post(url, {**data, "challenge": a + b}).status_code == 302
+
+
+def test_sheets_submitted_before_the_counts_existed_are_counted_once(round_, register):
+    """Migration contests.0006 counts the identical sheets already submitted, as the submits would have."""
+    from types import SimpleNamespace
+
+    from django.apps import apps
+    from django.db import connection
+
+    made = identical_sheets(round_, register, 6)
+    for a in made:
+        taking.submit_attempt(a.key, now=a.started_at + datetime.timedelta(minutes=5))
+    other = taking.start_attempt(round_, register(), ip="198.51.100.7")
+    taking.submit_attempt(other.key, now=other.started_at + datetime.timedelta(minutes=5))
+    counted = sorted(SheetCount.objects.values_list("ip", "fingerprint", "count", "first_ids"))
+    SheetCount.objects.all().delete()
+    migration = importlib.import_module("doanso.contests.migrations.0006_sheet_counts")
+    migration.count_submitted_sheets(apps, SimpleNamespace(connection=connection))
+    assert sorted(SheetCount.objects.values_list("ip", "fingerprint", "count", "first_ids")) == counted
+    assert [c[2] for c in counted] == [1, 6]
