@@ -498,7 +498,7 @@ class SheetCount(models.Model):
     ip = models.GenericIPAddressField()
     fingerprint = models.CharField(max_length=32)
     count = models.PositiveIntegerField(default=0)
-    # The ids of the sheet's first attempts, up to IDENTICAL_BULK - 1 of them (in id order).
+    # The ids of the sheet's first attempts, up to IDENTICAL_BULK - 1 of them, in the order they were counted.
     first_ids = models.JSONField(default=list)
 
     class Meta:

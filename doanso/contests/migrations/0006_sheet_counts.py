@@ -9,8 +9,12 @@ for the count alone). Now each (round, address, sheet) has a row in contests_she
 first attempts' ids, found and locked by its unique index: the submit function bumps it in one upsert per batch
 (rows in a fixed order, after the tallies, as fairplay.check_attempt does with the ORM), flags the batch's
 sheets with the counts they would have had alone, and, when the count reaches the threshold, the first ones.
-The attempts' (round, ip, fingerprint) index, which only served that count, goes: one index entry fewer per
-submit. Existing submitted attempts are counted once here.
+Existing submitted attempts are counted once here. The attempts' (round, ip, fingerprint) index, which only
+served that count, goes in the next migration (dropped concurrently).
+
+Deploying: apply it with no round taking submits. The web processes still running the previous code count
+nothing until they restart, and the submits of the few seconds between the count here and the new function's
+commit are not counted either: an identical sheet sent then is not counted as identical (as with migration 0002).
 """
 
 import importlib
@@ -40,7 +44,7 @@ _COUNTED = """    -- Each sheet's count is the one it would have had submitted a
         ON CONFLICT (round_id, ip, fingerprint) DO UPDATE
         SET count = c.count + excluded.count,
             first_ids = CASE WHEN jsonb_array_length(c.first_ids) >= p_identical_bulk - 1 THEN c.first_ids
-                        ELSE (SELECT jsonb_agg(e.id ORDER BY e.n)
+                        ELSE (SELECT coalesce(jsonb_agg(e.id ORDER BY e.n), '[]')
                               FROM jsonb_array_elements(c.first_ids || excluded.first_ids) WITH ORDINALITY AS e(id, n)
                               WHERE e.n < p_identical_bulk) END
         RETURNING c.round_id, c.ip, c.fingerprint, c.count, c.first_ids
@@ -53,9 +57,9 @@ _COUNTED = """    -- Each sheet's count is the one it would have had submitted a
             SELECT b.id, GREATEST(p_identical_bulk, c.count - cardinality(s.ids) + b.n) AS n
             FROM unnest(s.ids) WITH ORDINALITY AS b(id, n)
             UNION ALL
-            SELECT e.id::bigint, p_identical_bulk
-            FROM jsonb_array_elements_text(c.first_ids) AS e(id)
-            WHERE c.count - cardinality(s.ids) < p_identical_bulk AND NOT (e.id::bigint = ANY (s.ids))
+            SELECT o.id, p_identical_bulk
+            FROM jsonb_array_elements_text(c.first_ids) AS e(id) JOIN contests_attempt AS o ON o.id = e.id::bigint
+            WHERE c.count - cardinality(s.ids) < p_identical_bulk AND NOT (o.id = ANY (s.ids))
         ) AS f
     WHERE c.count >= p_identical_bulk
     ORDER BY f.id
@@ -131,6 +135,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(count_submitted_sheets, migrations.RunPython.noop),
-        migrations.RemoveIndex(model_name="attempt", name="contest_attempt_fingerprint"),
         PostgreSQLOnly([SUBMIT_FUNCTION], [PREVIOUS_FUNCTION]),
     ]

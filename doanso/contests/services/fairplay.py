@@ -260,8 +260,11 @@ def check_attempt(attempt: Attempt) -> None:
         sheet.save(update_fields=["count", "first_ids"])
         if sheet.count >= IDENTICAL_BULK:
             detail = identical_template().format(count=sheet.count, ip=attempt.ip)
-            # The one that reaches the threshold brings the earlier ones with it; each later one is flagged alone.
-            flagged = [attempt.pk] + (earlier if sheet.count == IDENTICAL_BULK else [])
+            # The one that reaches the threshold brings the earlier ones with it (those that still exist); each
+            # later one is flagged alone.
+            flagged = [attempt.pk]
+            if sheet.count == IDENTICAL_BULK:
+                flagged += Attempt.objects.filter(pk__in=earlier).order_by("pk").values_list("pk", flat=True)
             for pk in flagged:
                 _flag(Attempt(pk=pk), FlagKind.IDENTICAL_BULK, detail)
 

@@ -133,18 +133,29 @@ def rank_round_sql(round_: Round) -> int:
     return count
 
 
-@transaction.atomic
 def rank_round(round_: Round, *, actor, now=None) -> int:
     """Rank a closed round: submit what time ran out on, compute the true figure, write the ranking and the
     prizes. The overall ranking follows when the results are published (or now, if they already are)."""
     now = now or timezone.now()
-    round_ = Round.objects.select_for_update().select_related("contest__organiser").get(pk=round_.pk)
+    _check_rankable(Round.objects.select_related("contest__organiser").get(pk=round_.pk), actor, now)
+    # Each expired attempt in a transaction of its own, before the ranking's: one transaction holding the
+    # tallies and sheet counts of every attempt it submitted could deadlock with the submits of other rounds.
+    while expire_attempts(now=now):
+        pass
+    return _rank_round(round_, actor=actor, now=now)
+
+
+def _check_rankable(round_: Round, actor, now) -> None:
     if not can(actor, MANAGE_CONTESTS, round_.contest.organiser):
         raise PermissionDenied
     if not round_.has_closed(now):
         raise ValidationError(_("The round is still open; rank it after it closes."))
-    while expire_attempts(now=now):
-        pass
+
+
+@transaction.atomic
+def _rank_round(round_: Round, *, actor, now) -> int:
+    round_ = Round.objects.select_for_update().select_related("contest__organiser").get(pk=round_.pk)
+    _check_rankable(round_, actor, now)
     round_.prediction_value = true_figure(round_)
     count = rank_round_sql(round_)
     round_.ranked_at = now

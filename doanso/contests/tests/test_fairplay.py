@@ -292,9 +292,34 @@ def test_sheets_submitted_before_the_counts_existed_are_counted_once(round_, reg
         taking.submit_attempt(a.key, now=a.started_at + datetime.timedelta(minutes=5))
     other = taking.start_attempt(round_, register(), ip="198.51.100.7")
     taking.submit_attempt(other.key, now=other.started_at + datetime.timedelta(minutes=5))
+    nowhere = taking.start_attempt(round_, register())  # no address: not counted
+    taking.submit_attempt(nowhere.key, now=nowhere.started_at + datetime.timedelta(minutes=5))
+    taking.start_attempt(round_, register(), ip="198.51.100.7")  # in progress: not counted
     counted = sorted(SheetCount.objects.values_list("ip", "fingerprint", "count", "first_ids"))
     SheetCount.objects.all().delete()
     migration = importlib.import_module("doanso.contests.migrations.0006_sheet_counts")
     migration.count_submitted_sheets(apps, SimpleNamespace(connection=connection))
     assert sorted(SheetCount.objects.values_list("ip", "fingerprint", "count", "first_ids")) == counted
     assert [c[2] for c in counted] == [1, 6]
+
+
+def test_four_identical_sheets_raise_nothing_and_later_ones_their_own_count(round_, register):
+    """Below the threshold nothing is flagged; past it, a batch of two gets the counts they would have had one by
+    one (6 and 7), and the five before keep their flags."""
+    from django.db import connection
+
+    made = identical_sheets(round_, register, 7)
+    for a in made[:4]:
+        taking.submit_attempt(a.key, now=a.started_at + datetime.timedelta(minutes=5))
+    assert not AttemptFlag.objects.exists()
+    assert SheetCount.objects.get().count == 4
+    taking.submit_attempt(made[4].key, now=made[4].started_at + datetime.timedelta(minutes=5))
+    later = [(a.key, a.started_at + datetime.timedelta(minutes=5)) for a in made[5:]]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            taking._write_submits(cursor, later)
+    else:
+        for key, now in later:
+            taking.submit_attempt(key, now=now)
+    flagged = dict(AttemptFlag.objects.filter(kind=FlagKind.IDENTICAL_BULK).values_list("attempt_id", "detail"))
+    assert [flagged[a.pk][:1] for a in made] == ["5"] * 5 + ["6", "7"]
