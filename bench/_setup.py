@@ -56,52 +56,68 @@ def summary(samples: list[float]) -> str:
     return f"median {statistics.median(ms):.2f} ms, p95 {p95:.2f} ms, n={len(ms)}"
 
 
-class CpuMeter:
-    """CPU time spent between start() and stop() by groups of processes, and the machine's idle share, read
-    from Linux's /proc (elsewhere: nothing). The groups are a process and its children (a server's workers),
-    the processes of a name ("postgres"), and this process. A ratio of throughputs is a ratio of CPU per
-    request only while the machine is busy: the idle share tells whether it was."""
-
-    def __init__(self, server_pid: int | None = None, names: tuple[str, ...] = ("postgres",)):
-        self.server_pid = server_pid
-        self.names = names
-        self.ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-    @staticmethod
-    def _stat(pid) -> tuple[str, int, float] | None:
-        """(name, parent pid, user+system seconds) of one process, or None if it is gone."""
+def _processes() -> dict[int, tuple[str, int, int, int]]:
+    """pid → (name, parent pid, CPU ticks of its own, CPU ticks of its children it has reaped), from Linux's /proc
+    (elsewhere: empty)."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            with open(f"/proc/{pid}/stat") as f:
-                text = f.read()
-        except OSError:
-            return None
-        name = text[text.index("(") + 1 : text.rindex(")")]
-        fields = text[text.rindex(")") + 2 :].split()
-        return name, int(fields[1]), int(fields[11]) + int(fields[12])
+            name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = rest.split()
+        found[int(stat.parent.name)] = (
+            name,
+            int(fields[1]),
+            int(fields[11]) + int(fields[12]),
+            int(fields[13]) + int(fields[14]),
+        )
+    return found
+
+
+def _group_ticks(processes, members) -> int:
+    """CPU ticks of the processes in ``members`` (pids), those that have ended included: a member's reaped
+    children are counted when its parent is not a member (the group's root, as the postmaster or a server's
+    master process, whose children's ended workers it reaps)."""
+    return sum(
+        own + (reaped if parent not in members else 0)
+        for pid, (_n, parent, own, reaped) in processes.items()
+        if pid in members
+    )
+
+
+def postgres_cpu() -> float:
+    """CPU seconds of all postgres processes so far, those that have ended included."""
+    processes = _processes()
+    members = {pid for pid, (name, *_rest) in processes.items() if name == "postgres"}
+    return _group_ticks(processes, members) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU time spent between start() and stop() by a server (a process and its workers), by PostgreSQL (every
+    postgres process) and by this process, and the machine's idle share, read from Linux's /proc (elsewhere:
+    nothing). A ratio of throughputs is a ratio of CPU per request only while the machine is busy: the idle share
+    tells whether it was."""
+
+    def __init__(self, server_pid: int):
+        self.server_pid = server_pid
+        self._start: dict[str, float] | None = None
 
     def _snapshot(self) -> dict[str, float] | None:
         if not os.path.exists("/proc/stat"):
             return None
         with open("/proc/stat") as f:
             cpu = [int(v) for v in f.readline().split()[1:]]
-        groups = {"server": 0, "database": 0}
-        for entry in os.listdir("/proc"):
-            if not entry.isdigit():
-                continue
-            stat = self._stat(entry)
-            if stat is None:
-                continue
-            name, parent, ticks = stat
-            if self.server_pid is not None and self.server_pid in (int(entry), parent):
-                groups["server"] += ticks
-            elif name in self.names:
-                groups["database"] += ticks
+        processes = _processes()
+        server = {pid for pid, (_n, parent, *_t) in processes.items() if self.server_pid in (pid, parent)}
+        database = {pid for pid, (name, *_rest) in processes.items() if name == "postgres"}
+        tick = os.sysconf("SC_CLK_TCK")
         own = os.times()
         return {
             "total": sum(cpu[:8]),
             "idle": cpu[3] + cpu[4],
-            "server": groups["server"] / self.ticks,
-            "database": groups["database"] / self.ticks,
+            "server": _group_ticks(processes, server) / tick,
+            "database": _group_ticks(processes, database) / tick,
             "client": own.user + own.system,
         }
 

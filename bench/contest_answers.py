@@ -198,17 +198,18 @@ def run_load(make_request, seconds: float, clients: int, meter: CpuMeter | None 
 def pooled(results):
     """Runs of one path as one measurement: all their requests over all their time, latencies, statuses and CPU
     (the idle share weighted by each run's time)."""
-    count = sum(len(r[1]) for r in results)
-    elapsed = sum(len(r[1]) / r[0] for r in results if r[1])
+    latencies = [ms for _rate, run, _statuses, _cpu in results for ms in run]
+    seconds = [len(run) / rate if run else 0.0 for rate, run, _statuses, _cpu in results]
     statuses = {}
-    for r in results:
-        for code, n in r[2].items():
+    for _rate, _run, codes, _cpu in results:
+        for code, n in codes.items():
             statuses[code] = statuses.get(code, 0) + n
+    cpus = [cpu for _rate, _run, _statuses, cpu in results]
     cpu = None
-    if all(r[3] is not None for r in results):
-        cpu = {k: sum(r[3][k] for r in results) for k in ("server", "database", "client")}
-        cpu["idle"] = sum(r[3]["idle"] * len(r[1]) / r[0] for r in results if r[1]) / elapsed
-    return count / elapsed, [ms for r in results for ms in r[1]], statuses, cpu
+    if None not in cpus:
+        cpu = {k: sum(c[k] for c in cpus) for k in ("server", "database", "client")}
+        cpu["idle"] = sum(c["idle"] * s for c, s in zip(cpus, seconds, strict=True)) / sum(seconds)
+    return len(latencies) / sum(seconds), latencies, statuses, cpu
 
 
 def reopen_attempts(keys):

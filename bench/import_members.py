@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _setup import checkpoint, setup_database, teardown_database
+from _setup import checkpoint, postgres_cpu, setup_database, teardown_database
 
 ROWS = 100_000
 REPEAT = 2  # runs of the baseline and of the 100,000-row import, the faster of each kept
@@ -214,33 +214,15 @@ def child(path: str, unit_code: str) -> None:
     from django.db import connection
 
     connection.ensure_connection()
-    usage, server = resource.getrusage(resource.RUSAGE_SELF), _postgres_cpu()
+    usage, server = resource.getrusage(resource.RUSAGE_SELF), postgres_cpu()
     result = run_import(Path(path), unit_code)
     after = resource.getrusage(resource.RUSAGE_SELF)
     result["peak_mb"] = after.ru_maxrss / 1024
     # CPU seconds of this process (Python, all threads) and of PostgreSQL during the import: every postgres
     # process, since the lookups run on a connection of their own that has ended by now.
     result["python_cpu"] = after.ru_utime + after.ru_stime - usage.ru_utime - usage.ru_stime
-    result["server_cpu"] = _postgres_cpu() - server
+    result["server_cpu"] = postgres_cpu() - server
     print(json.dumps(result))
-
-
-def _postgres_cpu() -> float:
-    """CPU seconds of all postgres processes, those that have ended included (counted in the postmaster's
-    children's time once it has reaped them)."""
-    ticks = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            name, rest = stat.read_text().split(" (", 1)[1].rsplit(")", 1)
-        except OSError:  # the process ended meanwhile
-            continue
-        if name != "postgres":
-            continue
-        fields = rest.split()
-        ticks += int(fields[11]) + int(fields[12])
-        if Path(f"/proc/{fields[1]}/comm").read_text().strip() != "postgres":  # the postmaster
-            ticks += int(fields[13]) + int(fields[14])
-    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def database_floor(connection) -> float:

@@ -4,16 +4,26 @@ replaced: dropped concurrently on PostgreSQL (the submits of a running round do 
 from django.db import migrations, models
 
 
+# CONCURRENTLY is PostgreSQL's: elsewhere (SQLite) the plain statements.
+_DROP = {"postgresql": "DROP INDEX CONCURRENTLY IF EXISTS contest_attempt_fingerprint"}
+_CREATE = {
+    "postgresql": "CREATE INDEX CONCURRENTLY IF NOT EXISTS contest_attempt_fingerprint "
+    "ON contests_attempt (round_id, ip, fingerprint)"
+}
+
+
 def drop(apps, schema_editor):
-    concurrently = " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
-    schema_editor.execute(f"DROP INDEX{concurrently} IF EXISTS contest_attempt_fingerprint")
+    schema_editor.execute(
+        _DROP.get(schema_editor.connection.vendor, "DROP INDEX IF EXISTS contest_attempt_fingerprint")
+    )
 
 
 def create(apps, schema_editor):
-    concurrently = " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
     schema_editor.execute(
-        f"CREATE INDEX{concurrently} IF NOT EXISTS contest_attempt_fingerprint "
-        "ON contests_attempt (round_id, ip, fingerprint)"
+        _CREATE.get(
+            schema_editor.connection.vendor,
+            "CREATE INDEX IF NOT EXISTS contest_attempt_fingerprint ON contests_attempt (round_id, ip, fingerprint)",
+        )
     )
 
 

@@ -250,14 +250,18 @@ def check_attempt(attempt: Attempt) -> None:
         _flag(attempt, FlagKind.TOO_FAST, too_fast_template().format(questions=attempt.question_total, seconds=seconds))
     if attempt.ip and attempt.fingerprint:
         # The sheet's count, locked until the submit commits (as the database function's upsert locks it).
-        sheet, _created = SheetCount.objects.select_for_update().get_or_create(
-            round_id=attempt.round_id, ip=attempt.ip, fingerprint=attempt.fingerprint
+        sheet, created = SheetCount.objects.select_for_update().get_or_create(
+            round_id=attempt.round_id,
+            ip=attempt.ip,
+            fingerprint=attempt.fingerprint,
+            defaults={"count": 1, "first_ids": [attempt.pk]},
         )
         earlier = [pk for pk in sheet.first_ids if pk != attempt.pk]
-        sheet.count += 1
-        if len(sheet.first_ids) < IDENTICAL_BULK - 1:
-            sheet.first_ids.append(attempt.pk)
-        sheet.save(update_fields=["count", "first_ids"])
+        if not created:
+            sheet.count += 1
+            if len(sheet.first_ids) < IDENTICAL_BULK - 1:
+                sheet.first_ids.append(attempt.pk)
+            sheet.save(update_fields=["count", "first_ids"])
         if sheet.count >= IDENTICAL_BULK:
             detail = identical_template().format(count=sheet.count, ip=attempt.ip)
             # The one that reaches the threshold brings the earlier ones with it (those that still exist); each
