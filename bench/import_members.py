@@ -277,7 +277,7 @@ def main():
         if connection.vendor != "postgresql":
             raise SystemExit("This benchmark measures PostgreSQL: set DATABASE_URL=postgres://…")
         from doanso.accounts.models import User
-        from doanso.members.models import Member
+        from doanso.members.models import Member, MemberEvent
         from doanso.org import services
         from doanso.org.models import UnitKind
 
@@ -332,7 +332,7 @@ def main():
             bases.append(baseline(big, connection))
             if run:
                 with connection.cursor() as cursor:
-                    cursor.execute(f"TRUNCATE {Member._meta.db_table} CASCADE")
+                    cursor.execute(f"TRUNCATE {Member._meta.db_table}, {MemberEvent._meta.db_table} CASCADE")
             checkpoint(connection)
             runs.append(_child(big, env))
             assert runs[-1]["created"] == ROWS and runs[-1]["errors"] == 0, runs[-1]

@@ -250,7 +250,11 @@ class MemberEvent(models.Model):
         CORRECTED = "corrected", _("Correction approved")
         CONFIRMED = "confirmed", _("Data confirmed")
 
-    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events")
+    # No database foreign key either (decision 0012): its check locked each new member's row (FOR KEY SHARE, a
+    # write and a WAL record per member) and cost an import ~20 % of its database time. Members are kept, not
+    # deleted; a member deleted through the ORM takes its timeline along (Django's CASCADE), and the import's
+    # own withdrawn rows delete theirs first.
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="events", db_constraint=False)
     kind = models.CharField(_("event"), max_length=20, choices=Kind.choices)
     date = models.DateField(_("date"))
     # The timeline is read per member only: unit, other unit and actor have no index of their own, which every
