@@ -455,8 +455,8 @@ def _pg_insert_members(rows: list[PlannedRow], now, advance) -> list[int]:
     with connection.cursor() as cursor:
         ids = _next_member_ids(cursor, len(rows))
         tuples = _member_tuples(rows, now, SearchColumns(), advance)
-        rows = ((member_id, *t) for member_id, t in zip(ids, tuples, strict=True))
-        _copy(cursor.cursor, Member, ("id", *_INSERT_COLUMNS), rows)
+        values = ((member_id, *t) for member_id, t in zip(ids, tuples, strict=True))
+        _copy(cursor.cursor, Member, ("id", *_INSERT_COLUMNS), values)
     return ids
 
 
