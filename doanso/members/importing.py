@@ -2552,8 +2552,10 @@ def paused_gc():
             # collection after gc.enable() would walk whole (0.67 s after 100,000 rows, before the import could
             # report its end). Moved to the oldest generation instead (freeze, then unfreeze: no walk), it waits
             # for the next full collection, by when most of it has been freed.
-            gc.freeze()
-            gc.unfreeze()
+            # Not when something else froze objects on purpose (a server's preload): unfreeze would thaw them too.
+            if gc.get_freeze_count() == 0:
+                gc.freeze()
+                gc.unfreeze()
             gc.enable()
 
 

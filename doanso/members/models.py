@@ -143,9 +143,9 @@ class Member(models.Model):
     notes = models.TextField(_("notes"), blank=True)
     # The unit whose branch holds the member's file.
     # No index of its own: members_unit_status (unit, status) serves every lookup by unit (decision 0012).
-    # On PostgreSQL the reference is checked once per statement, not per row, by triggers that migration
-    # members.0014 creates in place of the foreign key constraint (decision 0012): Django's AlterField on this
-    # field would not know of them.
+    # On PostgreSQL the reference is checked once per statement, not per row, by triggers that migrations
+    # members.0014 and 0015 create in place of the foreign key constraint (decision 0012): Django's AlterField on
+    # this field would not know of them.
     unit = models.ForeignKey(
         "org.Unit",
         verbose_name=_("unit"),

@@ -23,10 +23,17 @@ def _table(model=Member) -> str:
 
 def test_a_member_cannot_be_written_with_a_unit_that_does_not_exist(world):
     member = MemberFactory(unit=world.B1)
-    with pytest.raises(IntegrityError, match="unit_id"), transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"UPDATE {_table()} SET unit_id = %s WHERE id = %s", [MISSING_UNIT, member.pk])  # noqa: S608
+    with pytest.raises(IntegrityError, match="unit_id") as refused, transaction.atomic(), connection.cursor() as c:
+        c.execute(f"UPDATE {_table()} SET unit_id = %s WHERE id = %s", [MISSING_UNIT, member.pk])  # noqa: S608
+    # Named as the foreign key's error was, for whatever reads the constraint's name.
+    assert refused.value.__cause__.diag.constraint_name == "members_member_unit"
     member.refresh_from_db()
     assert member.unit_id == world.B1.pk
+    # An update that leaves the unit alone is not checked against it (nor does it lock it), and goes through.
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE {_table()} SET notes = 'x' WHERE id = %s", [member.pk])  # noqa: S608
+    member.refresh_from_db()
+    assert member.notes == "x"
 
     # One bad row refuses the whole statement, however many good rows it carries.
     with pytest.raises(IntegrityError), transaction.atomic(), connection.cursor() as cursor:

@@ -1,0 +1,102 @@
+"""An UPDATE of members checks (and locks) a unit only for the rows whose unit changed, as the foreign key did.
+
+Migration 0014's update trigger checked every updated row: a member's status change or profile edit then locked
+its unit (FOR KEY SHARE), a write of the unit's row that the foreign key never made. The errors now also name
+the check (constraint "members_member_unit"), as the foreign key's did.
+"""
+
+from django.db import migrations
+
+CHECK = r"""
+CREATE OR REPLACE FUNCTION members_member_unit_exists() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    missing bigint;
+BEGIN
+    -- What the foreign key's trigger did for each row: keep the units from being deleted until this
+    -- transaction ends (the same lock, once per unit, in id order so that two imports cannot deadlock)...
+    PERFORM 1 FROM org_unit u WHERE u.id IN (SELECT n.unit_id FROM new_rows n) ORDER BY u.id FOR KEY SHARE OF u;
+    -- ...and refuse a unit that does not exist.
+    SELECT n.unit_id INTO missing FROM new_rows n
+        WHERE NOT EXISTS (SELECT 1 FROM org_unit u WHERE u.id = n.unit_id) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'insert or update on table "members_member" violates foreign key "members_member_unit"'
+            USING ERRCODE = 'foreign_key_violation', TABLE = 'members_member', CONSTRAINT = 'members_member_unit',
+                  DETAIL = format('Key (unit_id)=(%s) is not present in table "org_unit".', missing);
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+CHANGED = r"""
+CREATE FUNCTION members_member_unit_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    missing bigint;
+BEGIN
+    -- Only the rows whose unit changed: the others point where they pointed before.
+    PERFORM 1 FROM org_unit u
+        WHERE u.id IN (SELECT n.unit_id FROM new_rows n JOIN old_rows o ON o.id = n.id WHERE o.unit_id <> n.unit_id)
+        ORDER BY u.id FOR KEY SHARE OF u;
+    SELECT n.unit_id INTO missing FROM new_rows n JOIN old_rows o ON o.id = n.id
+        WHERE o.unit_id <> n.unit_id AND NOT EXISTS (SELECT 1 FROM org_unit u WHERE u.id = n.unit_id) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'insert or update on table "members_member" violates foreign key "members_member_unit"'
+            USING ERRCODE = 'foreign_key_violation', TABLE = 'members_member', CONSTRAINT = 'members_member_unit',
+                  DETAIL = format('Key (unit_id)=(%s) is not present in table "org_unit".', missing);
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+NOT_IN_USE = r"""
+CREATE OR REPLACE FUNCTION members_unit_not_in_use() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    used bigint;
+BEGIN
+    SELECT m.unit_id INTO used FROM members_member m WHERE m.unit_id IN (SELECT o.id FROM old_rows o) LIMIT 1;
+    IF FOUND THEN
+        RAISE EXCEPTION 'update or delete on table "org_unit" violates foreign key "members_member_unit"'
+            USING ERRCODE = 'foreign_key_violation', TABLE = 'org_unit', CONSTRAINT = 'members_member_unit',
+                  DETAIL = format('Key (id)=(%s) is still referenced from table "members_member".', used);
+    END IF;
+    RETURN NULL;
+END $$
+"""
+
+FORWARD = [
+    CHECK,
+    NOT_IN_USE,
+    CHANGED,
+    "DROP TRIGGER members_member_unit_on_update ON members_member",
+    """
+    CREATE TRIGGER members_member_unit_on_update AFTER UPDATE ON members_member
+        REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+        FOR EACH STATEMENT EXECUTE FUNCTION members_member_unit_changed()
+    """,
+]
+
+BACKWARD = [
+    "DROP TRIGGER members_member_unit_on_update ON members_member",
+    "DROP FUNCTION members_member_unit_changed()",
+    """
+    CREATE TRIGGER members_member_unit_on_update AFTER UPDATE ON members_member
+        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION members_member_unit_exists()
+    """,
+]
+
+
+def forward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for statement in FORWARD:
+            schema_editor.execute(statement, params=None)
+
+
+def backward(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for statement in BACKWARD:
+            schema_editor.execute(statement, params=None)
+
+
+class Migration(migrations.Migration):
+    dependencies = [("members", "0014_unit_checked_per_statement")]
+
+    operations = [migrations.RunPython(forward, backward)]
