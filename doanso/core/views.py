@@ -139,8 +139,4 @@ class CappedPaginator(Paginator):
         # order instead of using the one that finds the matches.
         n = self.object_list.order_by()[: self.cap + 1].count()
         self.capped = n > self.cap
-        self.counted(n)
         return min(n, self.cap)
-
-    def counted(self, n: int) -> None:
-        """Hook: called with the capped count before the first page is read."""

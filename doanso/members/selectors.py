@@ -2,9 +2,11 @@
 
 import datetime
 
-from django.db.models import Case, CharField, Count, Exists, IntegerField, OuterRef, Q, Value, When
-from django.db.models.functions import Concat
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+from django.db.models import Case, Count, Exists, IntegerField, OuterRef, Q, When
 from django.utils import timezone
+from django.utils.functional import cached_property
 
 from doanso.accounts.roles import VIEW_MEMBERS
 from doanso.core.text import fold
@@ -102,28 +104,78 @@ def search(
 class SearchPaginator(CappedPaginator):
     """Pages of a member search, sorted by given name (sort_name).
 
-    The database has two ways to the first page: walk the sort_name index and test each row (quick when the
-    words are common), or find the matches with the trigram index and sort them (quick when they are few).
-    PostgreSQL cannot tell which from its statistics for LIKE '%…%', and the wrong choice costs seconds on a
-    million rows (a given name's matches all sit together in name order, far down the index). The capped
-    count, which is cheap either way, tells:
-    - up to the cap, the ordering is wrapped in an expression no index provides, so the matches are found
-      first and then sorted;
-    - past the cap with words typed, the page shows matches in registration order and the list asks for more
-      words (sorting tens of thousands of "Nguyễn" by name helps nobody); without words (browsing a unit), the
-      name index serves the order directly.
+    The database has two ways to a page: walk the sort_name index and test each row (quick when the words are
+    common), or find the matches with the trigram index and sort them (quick when they are few). PostgreSQL
+    cannot tell which from its statistics for LIKE '%…%', and the wrong choice costs seconds on a million rows
+    (a given name's matches all sit together in name order, far down the index). So one query finds the
+    matches, at most cap + 1 of them, counts them with a window and sorts them for the wanted page: the count
+    and the page come from the same matches (as two queries, each found them: twice the work, 40 ms each for a
+    common name's 7,000 matches on a slow machine). Past the cap:
+    - with words typed, the pages list the matches found in registration order and the list asks for more
+      words (sorting tens of thousands of "Nguyễn" by name helps nobody);
+    - without words (browsing a unit), the name index serves the order directly, in a second query.
     """
 
     def __init__(self, queryset, per_page, *, text_query: bool = False):
         self.text_query = text_query
+        self.wanted = 1  # the page get_page() was asked for, read along with the count
+        self.pages: dict[int, list[int]] = {}  # page number → its members' ids, in order
         super().__init__(queryset.order_by("sort_name", "id"), per_page)
 
-    def counted(self, n: int) -> None:
-        if n <= self.cap:
-            by_name = Concat("sort_name", Value(""), output_field=CharField())
-            self.object_list = self.object_list.order_by(by_name, "id")
-        elif self.text_query:
-            self.object_list = self.object_list.order_by("id")
+    def get_page(self, number):
+        try:
+            self.wanted = max(1, int(number))
+        except (TypeError, ValueError):
+            self.wanted = 1
+        return super().get_page(number)
+
+    def look(self, number: int) -> int | None:
+        """Finds the matches: their number (at most cap + 1; None past the last page, where the window has no
+        row to count on), and the ids of page ``number`` kept in ``pages`` when they are in the list's order."""
+        matches = self.object_list.order_by().values_list("id", "sort_name")[: self.cap + 1]
+        try:
+            sql, params = matches.query.sql_with_params()
+        except EmptyResultSet:  # a queryset that can match nothing (.none()) has no SQL
+            self.pages[number] = []
+            return None
+        order = "CASE WHEN n > %s THEN '' ELSE sort_name END, id" if self.text_query else "sort_name, id"
+        # Only Django's SQL for the matches (its values as parameters) and literals: nothing typed reaches it.
+        query = f"SELECT id, n FROM (SELECT id, sort_name, count(*) OVER () AS n FROM ({sql}) m) s ORDER BY {order}"  # noqa: S608
+        offset = (number - 1) * self.per_page  # the page ends at the cap, as the count does
+        with connections[matches.db].cursor() as cursor:
+            cursor.execute(
+                f"{query} LIMIT %s OFFSET %s",
+                (
+                    *params,
+                    *([self.cap] if self.text_query else []),
+                    max(0, min(self.per_page, self.cap - offset)),
+                    offset,
+                ),
+            )
+            rows = cursor.fetchall()
+        n = rows[0][1] if rows else None
+        if n is None or n <= self.cap or self.text_query:
+            self.pages[number] = [pk for pk, _n in rows]
+        return n
+
+    @cached_property
+    def count(self) -> int:
+        n = self.look(self.wanted)
+        if n is None and self.wanted > 1:  # asked for a page past the last one: get_page() shows the last
+            n = self.look(1)
+        self.capped = (n or 0) > self.cap
+        return min(n or 0, self.cap)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        if number not in self.pages and (self.text_query or not self.capped):
+            self.look(number)
+        if number not in self.pages:  # browsing past the cap: the name index serves the page
+            return super().page(number)
+        ids = self.pages[number]
+        members = self.object_list.order_by().in_bulk(ids)
+        # A member deleted between the two queries is left out rather than failing the page.
+        return self._get_page([members[pk] for pk in ids if pk in members], number, self)
 
 
 def unit_statistics(unit) -> dict:

@@ -129,6 +129,64 @@ def test_list_page_query_count_is_bounded(client, world, people, django_assert_m
     assert len(many) == len(few) <= 10
 
 
+def pages(paginator, *numbers):
+    return [[m.given_name for m in paginator.get_page(n)] for n in numbers]
+
+
+def test_search_pages_are_sorted_by_name_and_read_with_the_count(world, people):
+    for given in ["Yến", "Bảo", "Ân"]:
+        MemberFactory(unit=world.B2, family_name="Võ", given_name=given)
+    paginator = selectors.SearchPaginator(selectors.search(world.manager_P), 3)
+    with CaptureQueriesContext(connection) as queries:
+        first = list(paginator.get_page(1))
+    # One query counts the matches and finds the page's ids, one reads those members.
+    assert len(queries) == 2
+    assert paginator.count == 7 and not paginator.capped
+    assert [m.given_name for m in first] == ["An", "Ân", "Bảo"]
+    assert pages(selectors.SearchPaginator(selectors.search(world.manager_P), 3), 2, 3) == [
+        ["Dũng", "Đức", "Hà"],
+        ["Yến"],
+    ]
+    text = selectors.SearchPaginator(selectors.search(world.manager_P, q="vo"), 2, text_query=True)
+    assert pages(text, 1, 2) == [["Ân", "Bảo"], ["Yến"]]
+    assert text.count == 3
+
+
+def test_search_pages_past_the_cap(world, people, monkeypatch):
+    monkeypatch.setattr(selectors.SearchPaginator, "cap", 3)
+    for given in ["Yến", "Bảo", "Ân", "Xuân"]:
+        MemberFactory(unit=world.B2, family_name="Võ", given_name=given)
+    # Words typed: the matches found, in registration order; the list asks for more words.
+    text = selectors.SearchPaginator(selectors.search(world.manager_P, q="vo"), 2, text_query=True)
+    assert pages(text, 1, 2) == [["Yến", "Bảo"], ["Ân"]]
+    assert text.count == 3 and text.capped
+    # Browsing: the name order still, every page up to the cap.
+    browse = selectors.SearchPaginator(selectors.search(world.manager_P), 2)
+    assert pages(browse, 1, 2) == [["An", "Ân"], ["Bảo"]]
+    assert browse.count == 3 and browse.capped
+
+
+def test_search_page_numbers_out_of_range(world, people):
+    paginator = selectors.SearchPaginator(selectors.search(world.manager_P), 3)
+    page = paginator.get_page(99)  # past the end: the last page
+    assert page.number == 2 and [m.given_name for m in page] == ["Hà"] and paginator.count == 4
+    assert [m.given_name for m in selectors.SearchPaginator(selectors.search(world.manager_P), 3).get_page("x")] == [
+        "An",
+        "Dũng",
+        "Đức",
+    ]
+    nobody = selectors.SearchPaginator(Member.objects.none(), 3)
+    assert list(nobody.get_page(1)) == [] and nobody.count == 0
+    assert list(selectors.SearchPaginator(selectors.search(world.manager_P, q="zzz"), 3).get_page(2)) == []
+
+
+def test_a_member_deleted_between_the_count_and_the_page_is_left_out(world, people):
+    paginator = selectors.SearchPaginator(selectors.search(world.manager_P), 3)
+    assert paginator.count == 4
+    people["dung"].delete()
+    assert [m.given_name for m in paginator.get_page(1)] == ["An", "Đức"]
+
+
 def test_reveal_needs_the_right_and_a_reason_and_is_logged(client, world, people):
     an = people["an"]
     with pytest.raises(PermissionDenied):
