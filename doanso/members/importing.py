@@ -2122,15 +2122,16 @@ def _check_row(
     # Name: separate columns win over the full name; when both are given they must agree.
     if "family_name" in v or "given_name" in v:
         family, middle, given = v.get("family_name", ""), v.get("middle_name", ""), v.get("given_name", "")
-        parts = " ".join(p for p in (family, middle, given) if p)
-        full = " ".join(p for p in v.get("full_name", ()) if p)
-        if "full_name" in v and full != parts and fold(full) != fold(parts):
-            _error(
-                row,
-                by_field,
-                "full_name",
-                _("The full name does not match the family, middle and given names ({name}).").format(name=parts),
-            )
+        # Most files that give both agree word for word: the tuples compare before any string is built.
+        if "full_name" in v and v["full_name"] != (family, middle, given):
+            parts = " ".join(p for p in (family, middle, given) if p)
+            if fold(" ".join(p for p in v["full_name"] if p)) != fold(parts):
+                _error(
+                    row,
+                    by_field,
+                    "full_name",
+                    _("The full name does not match the family, middle and given names ({name}).").format(name=parts),
+                )
         if not family:
             _error(row, by_field, "family_name", _("The family name is missing."))
         if not given:

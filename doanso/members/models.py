@@ -228,8 +228,11 @@ _NOT_DIGITS = re.compile(r"\D")
 
 
 def search_text(names: str, citizen_id: str | None, phone: str | None, card_number: str | None) -> str:
-    digits = _NOT_DIGITS.sub("", phone) if phone else ""
-    local = "0" + digits[2:] if digits.startswith("84") else digits
+    if phone and phone.startswith("+84") and phone[3:].isdigit():
+        local = "0" + phone[3:]  # E.164, as parse_phone and the forms store a Vietnamese number
+    else:
+        digits = _NOT_DIGITS.sub("", phone) if phone else ""
+        local = "0" + digits[2:] if digits.startswith("84") else digits
     # A leading space lets a short word match at the start of a word (" an" finds "An", "Anh"): the
     # trigram index serves that, while a two-letter substring anywhere could not use it.
     return " " + " ".join([p for p in (names, citizen_id, local, card_number) if p])
