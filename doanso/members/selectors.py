@@ -111,8 +111,9 @@ class SearchPaginator(CappedPaginator):
     matches, at most cap + 1 of them, counts them with a window and sorts them for the wanted page: the count
     and the page come from the same matches (as two queries, each found them: twice the work, 40 ms each for a
     common name's 7,000 matches on a slow machine). Past the cap:
-    - with words typed, the pages list the matches found in registration order and the list asks for more
-      words (sorting tens of thousands of "Nguyễn" by name helps nobody);
+    - with words typed, the pages list the matches the query found (the first cap + 1 the database met), in
+      registration order, and the list asks for more words (sorting tens of thousands of "Nguyễn" by name helps
+      nobody);
     - without words (browsing a unit), the name index serves the order directly, in a second query.
     """
 
