@@ -110,17 +110,16 @@ class SearchPaginator(CappedPaginator):
     (a given name's matches all sit together in name order, far down the index). So one query finds the
     matches, at most cap + 1 of them, counts them with a window and sorts them for the wanted page: the count
     and the page come from the same matches (as two queries, each found them: twice the work, 40 ms each for a
-    common name's 7,000 matches on a slow machine). Past the cap:
-    - with words typed, the pages list the matches the query found (the first cap + 1 the database met), in
-      registration order, and the list asks for more words (sorting tens of thousands of "Nguyễn" by name helps
-      nobody);
-    - without words (browsing a unit), the name index serves the order directly, in a second query.
+    common name's 7,000 matches on a slow machine). Past the cap, a second query reads the page:
+    - with words typed, the matches in registration order (id), and the list asks for more words (sorting tens
+      of thousands of "Nguyễn" by name helps nobody);
+    - without words (browsing a unit), in name order, which the name index serves directly.
     """
 
     def __init__(self, queryset, per_page, *, text_query: bool = False):
         self.text_query = text_query
         self.wanted = 1  # the page get_page() was asked for, read along with the count
-        self.pages: dict[int, list[int]] = {}  # page number → its members' ids, in order
+        self.pages: dict[int, list[int]] = {}  # page number → its members' ids in name order, up to the cap
         super().__init__(queryset.order_by("sort_name", "id"), per_page)
 
     def get_page(self, number):
@@ -131,31 +130,26 @@ class SearchPaginator(CappedPaginator):
         return super().get_page(number)
 
     def look(self, number: int) -> int | None:
-        """Finds the matches: their number (at most cap + 1; None past the last page, where the window has no
-        row to count on), and the ids of page ``number`` kept in ``pages`` when they are in the list's order."""
+        """Finds the matches: their number (at most cap + 1), and the ids of page ``number`` in name order, kept
+        in ``pages`` when there are no more than the cap. None for a page past the last one (the window has no
+        row to count on) or past the cap."""
+        offset = (number - 1) * self.per_page
+        if offset >= self.cap:
+            return None
         matches = self.object_list.order_by().values_list("id", "sort_name")[: self.cap + 1]
         try:
-            sql, params = matches.query.sql_with_params()
+            sql, params = matches.query.get_compiler(using=matches.db).as_sql()
         except EmptyResultSet:  # a queryset that can match nothing (.none()) has no SQL
             self.pages[number] = []
             return None
-        order = "CASE WHEN n > %s THEN '' ELSE sort_name END, id" if self.text_query else "sort_name, id"
         # Only Django's SQL for the matches (its values as parameters) and literals: nothing typed reaches it.
-        query = f"SELECT id, n FROM (SELECT id, sort_name, count(*) OVER () AS n FROM ({sql}) m) s ORDER BY {order}"  # noqa: S608
-        offset = (number - 1) * self.per_page  # the page ends at the cap, as the count does
+        query = f"SELECT id, count(*) OVER () AS n FROM ({sql}) m ORDER BY sort_name, id LIMIT %s OFFSET %s"  # noqa: S608
         with connections[matches.db].cursor() as cursor:
-            cursor.execute(
-                f"{query} LIMIT %s OFFSET %s",
-                (
-                    *params,
-                    *([self.cap] if self.text_query else []),
-                    max(0, min(self.per_page, self.cap - offset)),
-                    offset,
-                ),
-            )
+            # The page ends at the cap, as the count does.
+            cursor.execute(query, (*params, min(self.per_page, self.cap - offset), offset))
             rows = cursor.fetchall()
         n = rows[0][1] if rows else None
-        if n is None or n <= self.cap or self.text_query:
+        if n is None or n <= self.cap:
             self.pages[number] = [pk for pk, _n in rows]
         return n
 
@@ -165,13 +159,15 @@ class SearchPaginator(CappedPaginator):
         if n is None and self.wanted > 1:  # asked for a page past the last one: get_page() shows the last
             n = self.look(1)
         self.capped = (n or 0) > self.cap
+        if self.capped and self.text_query:
+            self.object_list = self.object_list.order_by("id")
         return min(n or 0, self.cap)
 
     def page(self, number):
         number = self.validate_number(number)
-        if number not in self.pages and (self.text_query or not self.capped):
+        if number not in self.pages and not self.capped:
             self.look(number)
-        if number not in self.pages:  # browsing past the cap: the name index serves the page
+        if number not in self.pages:  # past the cap: the second query
             return super().page(number)
         ids = self.pages[number]
         members = self.object_list.order_by().in_bulk(ids)

@@ -152,14 +152,25 @@ def test_search_pages_are_sorted_by_name_and_read_with_the_count(world, people):
     assert text.count == 3
 
 
+def test_search_pages_up_to_the_cap_are_in_name_order(world, people, monkeypatch):
+    monkeypatch.setattr(selectors.SearchPaginator, "cap", 4)
+    paginator = selectors.SearchPaginator(selectors.search(world.manager_P), 3)
+    assert pages(paginator, 1, 2) == [["An", "Dũng", "Đức"], ["Hà"]]
+    assert paginator.count == 4 and not paginator.capped
+
+
 def test_search_pages_past_the_cap(world, people, monkeypatch):
     monkeypatch.setattr(selectors.SearchPaginator, "cap", 3)
     for given in ["Yến", "Bảo", "Ân", "Xuân"]:
         MemberFactory(unit=world.B2, family_name="Võ", given_name=given)
-    # Words typed: the matches found, in registration order; the list asks for more words.
+    # Words typed: the matches in registration order, the same whichever page is asked first; the list asks for
+    # more words.
     text = selectors.SearchPaginator(selectors.search(world.manager_P, q="vo"), 2, text_query=True)
     assert pages(text, 1, 2) == [["Yến", "Bảo"], ["Ân"]]
     assert text.count == 3 and text.capped
+    assert pages(selectors.SearchPaginator(selectors.search(world.manager_P, q="vo"), 2, text_query=True), 2) == [
+        ["Ân"]
+    ]
     # Browsing: the name order still, every page up to the cap.
     browse = selectors.SearchPaginator(selectors.search(world.manager_P), 2)
     assert pages(browse, 1, 2) == [["An", "Ân"], ["Bảo"]]
@@ -175,6 +186,8 @@ def test_search_page_numbers_out_of_range(world, people):
         "Dũng",
         "Đức",
     ]
+    huge = selectors.SearchPaginator(selectors.search(world.manager_P), 3).get_page("99999999999999999999")
+    assert huge.number == 2  # no query with such an offset: the last page, as Django's paginator gives
     nobody = selectors.SearchPaginator(Member.objects.none(), 3)
     assert list(nobody.get_page(1)) == [] and nobody.count == 0
     assert list(selectors.SearchPaginator(selectors.search(world.manager_P, q="zzz"), 3).get_page(2)) == []
