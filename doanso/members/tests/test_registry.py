@@ -115,6 +115,16 @@ def test_list_page_masks_ids_and_phones(client, world, people):
     assert "0905***456" in html and "905123456" not in html
 
 
+def test_list_page_writes_the_count_the_vietnamese_way(client, world, people):
+    members = [MemberFactory.build(unit=world.B2) for _ in range(1000)]
+    for member in members:
+        member.refresh_search()
+    Member.objects.bulk_create(members)
+    client.force_login(world.manager_P)
+    html = client.get(reverse("members:member_list"), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert "1.004 đoàn viên" in html
+
+
 def test_list_page_query_count_is_bounded(client, world, people, django_assert_max_num_queries):
     client.force_login(world.manager_P)
     url = reverse("members:member_list")
