@@ -28,7 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-from _setup import CpuMeter, checkpoint, setup_database, teardown_database
+from _setup import CpuMeter, checkpoint, percentile, setup_database, teardown_database
 
 PORT = int(os.environ.get("BENCH_PORT", 8201))
 HERE = Path(__file__).resolve().parent
@@ -239,8 +239,7 @@ def reopen_attempts(keys):
 
 
 def p99(values):
-    values = sorted(values)
-    return values[min(len(values) - 1, int(len(values) * 0.99))]
+    return percentile(values, 0.99)
 
 
 def report(name, result, base=None):
