@@ -10,6 +10,8 @@ still enforces PROTECT before it deletes anything; SQLite keeps no check at the 
 import django.db.models.deletion
 from django.db import migrations, models
 
+from doanso.core.migration_ops import PostgreSQLOnly
+
 CREATE = [
     r"""
     CREATE FUNCTION members_member_unit_exists() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -67,17 +69,6 @@ DROP = [
 ]
 
 
-def create(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in CREATE:
-            schema_editor.execute(statement, params=None)
-
-
-def drop(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in DROP:
-            schema_editor.execute(statement, params=None)
-
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -98,5 +89,5 @@ class Migration(migrations.Migration):
                 verbose_name="unit",
             ),
         ),
-        migrations.RunPython(create, drop),
+        PostgreSQLOnly(CREATE, DROP),
     ]

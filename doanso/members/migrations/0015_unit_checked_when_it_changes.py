@@ -9,6 +9,8 @@ import importlib
 
 from django.db import migrations
 
+from doanso.core.migration_ops import PostgreSQLOnly
+
 CHECK = r"""
 CREATE OR REPLACE FUNCTION members_member_unit_exists() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
@@ -78,19 +80,9 @@ def _as_in_0014() -> list[str]:
     return [*functions, update_trigger]
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in FORWARD:
-            schema_editor.execute(statement, params=None)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        for statement in ["DROP TRIGGER members_member_unit_on_update ON members_member", *_as_in_0014()]:
-            schema_editor.execute(statement, params=None)
-
-
 class Migration(migrations.Migration):
     dependencies = [("members", "0014_unit_checked_per_statement")]
 
-    operations = [migrations.RunPython(forward, backward)]
+    operations = [
+        PostgreSQLOnly(FORWARD, ["DROP TRIGGER members_member_unit_on_update ON members_member", *_as_in_0014()])
+    ]
