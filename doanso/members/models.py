@@ -168,8 +168,12 @@ class Member(models.Model):
     search_name = models.CharField(max_length=300, editable=False)
     # Vietnamese dictionary order by given name, then middle name, then family name (core.text.vn_sort_key).
     sort_name = models.CharField(max_length=600, editable=False, default="")
-    # Everything a search box may match: the folded name, citizen ID, phone digits, card number.
+    # What a typed word is matched against (decision 0006), in two halves that PostgreSQL indexes differently:
+    # the folded names (family, middle, given, other), each word a key of a GIN index over its words, and the
+    # identifiers (citizen ID, phone in its local form, card number), under a trigram index. Both start with a
+    # space so that a short word can be matched at the start of a word.
     search_text = models.CharField(max_length=400, editable=False, default="")
+    search_ids = models.CharField(max_length=100, editable=False, default="")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -207,35 +211,95 @@ class Member(models.Model):
         return " ".join(p for p in (self.family_name, self.middle_name, self.given_name) if p)
 
     def refresh_search(self) -> None:
-        self.search_name, self.sort_name, names = name_search(
+        self.search_name, self.sort_name, self.search_text = name_search(
             self.family_name, self.middle_name, self.given_name, self.other_names
         )
-        self.search_text = search_text(names, self.citizen_id, self.phone, self.card_number)
+        self.search_ids = search_ids(self.citizen_id, self.phone, self.card_number)
 
 
 # The search columns in two halves, so that an import of 100,000 rows computes the costly name half (the
 # Vietnamese sort key) once per distinct name and only the cheap identifier half per row.
 def name_search(family: str, middle: str, given: str, other: str) -> tuple[str, str, str]:
-    """(search_name, sort_name, the folded names that start search_text)."""
+    """(search_name, sort_name, search_text)."""
     return (
         fold(f"{given} {middle} {family}"),
         "000".join(vn_sort_key(part) for part in (given, middle, family)),
-        fold(f"{family} {middle} {given} {other}"),
+        " " + fold(f"{family} {middle} {given} {other}"),
     )
 
 
 _NOT_DIGITS = re.compile(r"\D")
 
 
-def search_text(names: str, citizen_id: str | None, phone: str | None, card_number: str | None) -> str:
+def search_ids(citizen_id: str | None, phone: str | None, card_number: str | None) -> str:
     if phone and phone.startswith("+84") and phone[3:].isdigit():
         local = "0" + phone[3:]  # E.164, as parse_phone and the forms store a Vietnamese number
     else:
         digits = _NOT_DIGITS.sub("", phone) if phone else ""
         local = "0" + digits[2:] if digits.startswith("84") else digits
-    # A leading space lets a short word match at the start of a word (" an" finds "An", "Anh"): the
-    # trigram index serves that, while a two-letter substring anywhere could not use it.
-    return " " + " ".join([p for p in (names, citizen_id, local, card_number) if p])
+    # Lower case like the typed words (card numbers are ASCII codes): a card "DV…" is found by "dv…".
+    card = card_number.lower() if card_number else ""
+    return " " + " ".join([p for p in (citizen_id, local, card) if p])
+
+
+class NameWord(models.Lookup):
+    """``search_text__word="anh"``: members with a name word that contains "anh" (a word of one or two letters:
+    that starts with them), diacritics and case already folded by the caller. A LIKE over search_text: the
+    portable way, which SQLite takes (PostgreSQL takes ``words``, below)."""
+
+    lookup_name = "word"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} LIKE %s ESCAPE '\\'", [*params, word_pattern(connection, self.rhs, "% ")]
+
+
+class AnyNameWord(models.Lookup):
+    """``search_text__words=["anh", "thanh", …]``: members with one of these name words (PostgreSQL).
+
+    The words of search_text are the keys of a GIN index (migration 0017), and the caller first finds in the
+    vocabulary of every name word of the registry (``members_searchword``, a few thousand rows that triggers
+    keep) those that contain the typed word (``vocabulary_words``): the index then reads the posting lists of
+    whole words. A trigram index read the long lists of the three-letter fragments that most names share
+    ("anh", "ang", "han") and intersected them. The words are constants, so PostgreSQL estimates how many
+    members they match from the index's statistics (its most common words) and plans the page accordingly."""
+
+    lookup_name = "words"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        # The same expression as the index's, or PostgreSQL cannot use it.
+        return f"string_to_array(btrim({lhs}), ' ') && %s::text[]", [*params, list(self.rhs)]
+
+
+def word_pattern(connection, word: str, word_start: str) -> str:
+    """LIKE pattern for a typed name word: three letters or more anywhere, fewer at the start of a word."""
+    escaped = connection.ops.prep_for_like_query(word)
+    return f"{word_start}{escaped}%" if len(word) <= 2 else f"%{escaped}%"
+
+
+def vocabulary_words(typed: list[str], using: str) -> dict[str, list[str]]:
+    """For each typed name word, the registry's name words that contain it (PostgreSQL), in one query."""
+    from django.db import connections
+
+    connection = connections[using]
+    patterns = [word_pattern(connection, word, "") for word in typed]
+    found: dict[str, list[str]] = {word: [] for word in typed}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT t.typed, s.word FROM unnest(%s::text[], %s::text[]) AS t(typed, pattern) "
+            "JOIN members_searchword s ON s.word LIKE t.pattern",
+            [typed, patterns],
+        )
+        for word, match in cursor.fetchall():
+            found[word].append(match)
+    return found
+
+
+for lookup in (NameWord, AnyNameWord):
+    Member._meta.get_field("search_text").register_lookup(lookup)
 
 
 class MemberEvent(models.Model):

@@ -12,7 +12,7 @@ from doanso.accounts.roles import VIEW_MEMBERS
 from doanso.core.text import fold
 from doanso.core.views import CappedPaginator
 
-from .models import CURRENT_STATUSES, AnnualRating, Member, MemberStatus
+from .models import CURRENT_STATUSES, AnnualRating, Member, MemberStatus, vocabulary_words
 
 AGE_BANDS = [(None, 17), (18, 22), (23, 26), (27, 30), (31, None)]
 
@@ -55,23 +55,34 @@ def search(
 ):
     """Members in the user's scope that match every given criterion.
 
-    ``q`` matches every word in the name (diacritics and case ignored, NFC or NFD; words of three letters or
-    more anywhere, shorter ones at the start of a word), or a citizen ID, phone or card number (prefix or
-    substring); on PostgreSQL a trigram index serves the match. ``status`` "" means current members
-    (graduated, struck-off… are kept but hidden), "all" means everyone.
+    ``q`` matches every word: a word of letters in the names (diacritics and case ignored, NFC or NFD; three
+    letters or more anywhere in a name word, shorter ones at its start), a word with digits in the citizen ID,
+    phone or card number (prefix or substring). On PostgreSQL indexes serve both (decision 0006). ``status`` ""
+    means current members (graduated, struck-off… are kept but hidden), "all" means everyone.
     """
     qs = Member.objects.restrict(user, action)
     if unit is not None:
         qs = qs.filter(unit__path__startswith=unit.path)
+    name_words = []
     for word in fold(q).replace("+84", "0").split()[:6]:
         digits = "".join(ch for ch in word if ch.isdigit())
-        if digits and len(digits) == len(word.replace(".", "").replace("-", "")):
-            word = digits  # "0905.123.456" or "0905-123" search the digits
-        if len(word) <= 2:
-            # One or two letters match the start of a word ("an" → An, Anh, not Lan): anywhere in the text,
+        if not digits:
+            # A name word. One or two letters match the start of a word ("an" → An, Anh, not Lan): anywhere,
             # they would match most of the registry and no index could help.
-            word = " " + word
-        qs = qs.filter(search_text__contains=word)
+            name_words.append(word)
+            continue
+        if len(digits) == len(word.replace(".", "").replace("-", "")):
+            word = digits  # "0905.123.456" or "0905-123" search the digits
+        # A citizen ID, phone or card number, or a fragment of one.
+        qs = qs.filter(search_ids__contains=word if len(word) > 2 else " " + word)
+    if name_words and connections[qs.db].vendor == "postgresql":
+        # Through the vocabulary of name words and their index (decision 0006); a word that no name contains
+        # matches nobody without reading the members.
+        for words in vocabulary_words(name_words, qs.db).values():
+            qs = qs.filter(search_text__words=words) if words else qs.none()
+    else:
+        for word in name_words:
+            qs = qs.filter(search_text__word=word)
     if status == "all":
         pass
     elif status:

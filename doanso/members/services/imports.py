@@ -38,7 +38,7 @@ from ..importing import (
     build_plan,
     paused_gc,
 )
-from ..models import Member, MemberEvent, MemberStatus, name_search, search_text
+from ..models import Member, MemberEvent, MemberStatus, name_search, search_ids
 
 BATCH = 5000
 
@@ -51,7 +51,7 @@ class ImportRefused(Exception):
 
 
 # The columns that Member.refresh_search fills, in the order SearchColumns gives them.
-SEARCH_FIELDS = ("search_name", "sort_name", "search_text")
+SEARCH_FIELDS = ("search_name", "sort_name", "search_text", "search_ids")
 
 
 class SearchColumns:
@@ -61,13 +61,13 @@ class SearchColumns:
     def __init__(self):
         self.names: dict[tuple, tuple[str, str, str]] = {}
 
-    def __call__(self, values: dict) -> tuple[str, str, str]:
+    def __call__(self, values: dict) -> tuple[str, str, str, str]:
         get = values.get
         key = (get("family_name") or "", get("middle_name") or "", get("given_name") or "", get("other_names") or "")
         named = self.names.get(key)
         if named is None:
             named = self.names[key] = name_search(*key)
-        return named[0], named[1], search_text(named[2], get("citizen_id"), get("phone"), get("card_number"))
+        return (*named, search_ids(get("citizen_id"), get("phone"), get("card_number")))
 
 
 def _check_allowed(actor, unit) -> None:

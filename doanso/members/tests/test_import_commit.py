@@ -90,9 +90,10 @@ def test_a_clean_file_is_written_whole_with_timeline_and_one_audit_record(world,
             }
         )
         expected.refresh_search()
-        assert (member.search_name, member.search_text, member.sort_name) == (
+        assert (member.search_name, member.search_text, member.search_ids, member.sort_name) == (
             expected.search_name,
             expected.search_text,
+            expected.search_ids,
             expected.sort_name,
         )
     events = list(MemberEvent.objects.order_by("member__citizen_id").values_list("kind", "unit_id", "data", "actor_id"))

@@ -7,6 +7,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from doanso.core.models import AccessRecord, AuditRecord
 from doanso.members import selectors
@@ -474,11 +475,69 @@ def test_exports_never_write_a_formula(client, world, people, django_capture_on_
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner statistics")
-def test_the_search_column_has_a_larger_statistics_sample():
-    # How many members a typed word matches is estimated from this sample (migration members.0016).
+def test_the_identifiers_search_column_has_a_larger_statistics_sample():
+    # How many members a typed ID or phone fragment matches is estimated from this sample (migrations
+    # members.0016 and 0017).
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT attstattarget FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'search_text'",
+            "SELECT attstattarget FROM pg_attribute WHERE attrelid = %s::regclass AND attname = 'search_ids'",
             [Member._meta.db_table],
         )
         assert cursor.fetchone()[0] == 250
+
+
+def test_name_words_match_inside_a_word_and_identifiers_only_with_digits(world):
+    MemberFactory(unit=world.B1, family_name="Hồ", middle_name="Văn", given_name="Thanh", other_names="Tí")
+    MemberFactory(unit=world.B1, family_name="Lê", middle_name="Thị", given_name="Anh", card_number="DV0042")
+    assert names(selectors.search(world.manager_P, q="anh")) == ["Anh", "Thanh"]
+    assert names(selectors.search(world.manager_P, q="ti")) == ["Thanh"]  # other names are names too
+    assert names(selectors.search(world.manager_P, q="DV0042")) == ["Anh"]  # card numbers ignore case
+    assert names(selectors.search(world.manager_P, q="dv")) == []  # letters alone are looked for in the names
+    assert names(selectors.search(world.manager_P, q="100%")) == []  # LIKE's wildcards are typed characters
+    assert names(selectors.search(world.manager_P, q="th_nh")) == []
+
+
+def test_a_renamed_member_is_found_by_the_new_name(world):
+    member = MemberFactory(unit=world.B1, family_name="Lê", middle_name="Thị", given_name="Lan")
+    member.given_name, member.family_name = "Hơ Niê", "Ksor"
+    member.refresh_search()
+    member.save()
+    assert names(selectors.search(world.manager_P, q="ksor nie")) == ["Hơ Niê"]
+    assert names(selectors.search(world.manager_P, q="lan")) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the vocabulary and its triggers are PostgreSQL's")
+def test_every_write_path_adds_its_name_words_to_the_vocabulary(world):
+    # The typed word is matched against the vocabulary first: a word missing from it hides its members.
+    MemberFactory(unit=world.B1, family_name="Y", middle_name="", given_name="Bhlưm")
+    Member.objects.bulk_create(
+        [Member(unit=world.B1, family_name="Zơ", middle_name="Râm", given_name="Plơng", date_of_birth="2004-01-01")]
+    )
+    copied = Member(unit=world.B1, family_name="Alăng", given_name="Thị Nhơn", date_of_birth="2004-01-01")
+    copied.created_at = copied.updated_at = timezone.now()
+    copied.refresh_search()
+    fields = [f for f in Member._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(f.column for f in fields)
+    # As the import writes: COPY.
+    with connection.cursor() as cursor, cursor.cursor.copy(f"COPY members_member ({columns}) FROM STDIN") as copy:
+        copy.write_row([f.get_db_prep_save(getattr(copied, f.attname), connection) for f in fields])
+    Member.objects.filter(given_name="Plơng").update(search_text=" zo ram plong kpa")  # an UPDATE statement
+    for q in ("bhlum", "plong", "kpa", "nhon alang"):
+        assert selectors.search(world.manager_P, q=q).count() == 1, q
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM members_searchword WHERE word = ''")
+        assert cursor.fetchone()[0] == 0
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's indexes")
+def test_the_indexes_serve_names_and_identifiers(world):
+    # The lookup's SQL must be the index's expression, or a million members are read row by row.
+    def plan(**lookup):
+        sql, params = Member.objects.filter(**lookup).only("id").query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL enable_seqscan = off")  # a test database is too small for an index
+            cursor.execute(f"EXPLAIN {sql}", params)
+            return "\n".join(row[0] for row in cursor.fetchall())
+
+    assert "Bitmap Index Scan on members_search_words" in plan(search_text__words=["hoang", "thoang"])
+    assert "Bitmap Index Scan on members_search_ids_trgm" in plan(search_ids__contains="0905123")

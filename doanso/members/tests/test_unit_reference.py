@@ -41,9 +41,9 @@ def test_a_member_cannot_be_written_with_a_unit_that_does_not_exist(world):
             f"INSERT INTO {_table()} (kind, family_name, middle_name, given_name, other_names, date_of_birth, sex, "  # noqa: S608
             "ethnicity, religion, phone, email, hometown_address, residence_address, occupation, is_salaried, "
             "schooling, qualification, political_theory, foreign_language, it_skill, admitted_at, notes, unit_id, "
-            "status, is_sample, search_name, sort_name, search_text, created_at, updated_at, photo) "
+            "status, is_sample, search_name, sort_name, search_text, search_ids, created_at, updated_at, photo) "
             "SELECT 'doan', 'Lê', '', 'An', '', '2004-01-01', 'male', '', '', '', '', '', '', '', false, '', '', '', "
-            "'', '', '', '', u, 'active', true, 'an le', '', ' le an', now(), now(), '' "
+            "'', '', '', '', u, 'active', true, 'an le', '', ' le an', ' ', now(), now(), '' "
             "FROM unnest(%s::bigint[]) AS u",
             [[world.B1.pk, world.B2.pk, MISSING_UNIT]],
         )
