@@ -289,7 +289,8 @@ def vocabulary_words(typed: list[str], using: str) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {word: [] for word in typed}
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT t.typed, s.word FROM unnest(%s::text[], %s::text[]) AS t(typed, pattern) "
+            # DISTINCT: two transactions may have added the same word (the migration's trigger says why).
+            "SELECT DISTINCT t.typed, s.word FROM unnest(%s::text[], %s::text[]) AS t(typed, pattern) "
             "JOIN members_searchword s ON s.word LIKE t.pattern",
             [typed, patterns],
         )

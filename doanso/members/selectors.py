@@ -78,7 +78,7 @@ def search(
     if name_words and connections[qs.db].vendor == "postgresql":
         # Through the vocabulary of name words and their index (decision 0006); a word that no name contains
         # matches nobody without reading the members.
-        for words in vocabulary_words(name_words, qs.db).values():
+        for words in vocabulary_words(list(dict.fromkeys(name_words)), qs.db).values():
             qs = qs.filter(search_text__words=words) if words else qs.none()
     else:
         for word in name_words:
@@ -116,8 +116,8 @@ class SearchPaginator(CappedPaginator):
     """Pages of a member search, sorted by given name (sort_name).
 
     The database has two ways to a page: walk the sort_name index and test each row (quick when the words are
-    common), or find the matches with the trigram index and sort them (quick when they are few). PostgreSQL
-    cannot tell which from its statistics for LIKE '%…%', and the wrong choice costs seconds on a million rows
+    common), or find the matches with the search indexes and sort them (quick when they are few). PostgreSQL
+    cannot reliably tell which from its statistics, and the wrong choice costs seconds on a million rows
     (a given name's matches all sit together in name order, far down the index). So one query finds the
     matches, at most cap + 1 of them, counts them with a window and sorts them for the wanted page: the count
     and the page come from the same matches (as two queries, each found them: twice the work, 40 ms each for a

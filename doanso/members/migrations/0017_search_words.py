@@ -19,10 +19,12 @@ BATCH = 2000
 ADD_WORDS = """
 CREATE FUNCTION members_searchword_add() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    -- In word order, so that two imports adding the same new words lock them in the same order.
+    -- No unique constraint to conflict on: an INSERT … ON CONFLICT would wait for any open transaction that
+    -- added the same new word (an import holds its words until it commits), and two imports adding shared
+    -- words in different orders would deadlock. Two transactions may both add a word; readers ask DISTINCT.
     INSERT INTO members_searchword (word)
-    SELECT DISTINCT w FROM added, unnest(string_to_array(btrim(added.search_text), ' ')) AS w ORDER BY w
-    ON CONFLICT DO NOTHING;
+    SELECT DISTINCT w FROM added, unnest(string_to_array(btrim(added.search_text), ' ')) AS w
+    WHERE NOT EXISTS (SELECT FROM members_searchword s WHERE s.word = w);
     RETURN NULL;
 END
 $$
@@ -71,7 +73,8 @@ class Migration(migrations.Migration):
         ),
         PostgreSQLOnly(
             [
-                "CREATE TABLE members_searchword (word text PRIMARY KEY)",
+                "CREATE TABLE members_searchword (word text NOT NULL)",
+                "CREATE INDEX members_searchword_word ON members_searchword (word)",
                 "CREATE INDEX members_searchword_trgm ON members_searchword USING gin (word gin_trgm_ops)",
                 ADD_WORDS,
                 "CREATE TRIGGER members_searchword_on_insert AFTER INSERT ON members_member "
@@ -86,10 +89,15 @@ class Migration(migrations.Migration):
                 "DROP TABLE members_searchword",
             ],
         ),
+        # The old index goes before the rewrite, which would otherwise update it for every member; backwards,
+        # it comes back after the columns are joined again.
+        PostgreSQLOnly(
+            ["DROP INDEX IF EXISTS members_search_text_trgm"],
+            ["CREATE INDEX members_search_text_trgm ON members_member USING gin (search_text gin_trgm_ops)"],
+        ),
         migrations.RunPython(recompute, back, elidable=False),
         PostgreSQLOnly(
             [
-                "DROP INDEX IF EXISTS members_search_text_trgm",
                 "ALTER TABLE members_member ALTER COLUMN search_text SET STATISTICS -1",
                 "CREATE INDEX members_search_ids_trgm ON members_member USING gin (search_ids gin_trgm_ops)",
                 "CREATE INDEX members_search_words ON members_member USING gin "
@@ -100,7 +108,6 @@ class Migration(migrations.Migration):
                 "DROP INDEX members_search_words",
                 "DROP INDEX members_search_ids_trgm",
                 "ALTER TABLE members_member ALTER COLUMN search_text SET STATISTICS 250",
-                "CREATE INDEX members_search_text_trgm ON members_member USING gin (search_text gin_trgm_ops)",
             ],
         ),
     ]
