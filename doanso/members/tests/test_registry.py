@@ -138,6 +138,13 @@ def test_list_page_query_count_is_bounded(client, world, people, django_assert_m
         response = client.get(url)
     assert response.context["page"].paginator.count == 44
     assert len(many) == len(few) <= 10
+    # Typed words: however many, one more query at most (the vocabulary of name words, on PostgreSQL).
+    with CaptureQueriesContext(connection) as one_word:
+        client.get(url, {"q": "nguyen"})
+    with CaptureQueriesContext(connection) as six_words:
+        response = client.get(url, {"q": "nguyen van an 0905 048203 nguy"})
+    assert response.context["page"].paginator.count == 1
+    assert len(six_words) == len(one_word) <= len(few) + 1
 
 
 def pages(paginator, *numbers):
