@@ -99,15 +99,10 @@ class Migration(migrations.Migration):
         PostgreSQLOnly(
             [
                 "ALTER TABLE members_member ALTER COLUMN search_text SET STATISTICS -1",
-                # A short pending list (256 kB instead of 4 MB): GIN keeps newly written rows in it until vacuum
-                # or the next insert past the limit moves them into the index, and every search reads it whole.
-                # 30,000 members imported into a million left 30,000 rows there, and the searches of the
-                # benchmark went from a median of 10.9 ms to 19.4 ms until vacuum; with 256 kB, 3,182 rows and
-                # no difference (the COPY no slower: 2.4 s against 3.2 s).
-                "CREATE INDEX members_search_ids_trgm ON members_member USING gin (search_ids gin_trgm_ops) "
-                "WITH (gin_pending_list_limit = 256)",
+                # GIN's default pending list (4 MB; decision 0006 says why not shorter).
+                "CREATE INDEX members_search_ids_trgm ON members_member USING gin (search_ids gin_trgm_ops)",
                 "CREATE INDEX members_search_words ON members_member USING gin "
-                "(string_to_array(btrim(search_text), ' ')) WITH (gin_pending_list_limit = 256)",
+                "(string_to_array(btrim(search_text), ' '))",
                 "ALTER TABLE members_member ALTER COLUMN search_ids SET STATISTICS 250",
             ],
             [
