@@ -260,7 +260,7 @@ class AnyNameWord(models.Lookup):
 
     The words of search_text are the keys of a GIN index (migration 0017), and the caller first finds in the
     vocabulary of every name word of the registry (``members_searchword``, a few thousand rows that triggers
-    keep) those that contain the typed word (``vocabulary_words``): the index then reads the posting lists of
+    keep) those that contain the typed word (``selectors.vocabulary_words``): the index then reads the posting lists of
     whole words. A trigram index read the long lists of the three-letter fragments that most names share
     ("anh", "ang", "han") and intersected them. The words are constants, so PostgreSQL estimates how many
     members they match from the index's statistics (its most common words) and plans the page accordingly."""
@@ -278,25 +278,6 @@ def word_pattern(connection, word: str, word_start: str) -> str:
     """LIKE pattern for a typed name word: three letters or more anywhere, fewer at the start of a word."""
     escaped = connection.ops.prep_for_like_query(word)
     return f"{word_start}{escaped}%" if len(word) <= 2 else f"%{escaped}%"
-
-
-def vocabulary_words(typed: list[str], using: str) -> dict[str, list[str]]:
-    """For each typed name word, the registry's name words that contain it (PostgreSQL), in one query."""
-    from django.db import connections
-
-    connection = connections[using]
-    patterns = [word_pattern(connection, word, "") for word in typed]
-    found: dict[str, list[str]] = {word: [] for word in typed}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            # DISTINCT: two transactions may have added the same word (the migration's trigger says why).
-            "SELECT DISTINCT t.typed, s.word FROM unnest(%s::text[], %s::text[]) AS t(typed, pattern) "
-            "JOIN members_searchword s ON s.word LIKE t.pattern",
-            [typed, patterns],
-        )
-        for word, match in cursor.fetchall():
-            found[word].append(match)
-    return found
 
 
 for lookup in (NameWord, AnyNameWord):

@@ -12,7 +12,7 @@ from doanso.accounts.roles import VIEW_MEMBERS
 from doanso.core.text import fold
 from doanso.core.views import CappedPaginator
 
-from .models import CURRENT_STATUSES, AnnualRating, Member, MemberStatus, vocabulary_words
+from .models import CURRENT_STATUSES, AnnualRating, Member, MemberStatus, word_pattern
 
 AGE_BANDS = [(None, 17), (18, 22), (23, 26), (27, 30), (31, None)]
 
@@ -78,7 +78,7 @@ def search(
     if name_words and connections[qs.db].vendor == "postgresql":
         # Through the vocabulary of name words and their index (decision 0006); a word that no name contains
         # matches nobody without reading the members.
-        for words in vocabulary_words(list(dict.fromkeys(name_words)), qs.db).values():
+        for words in vocabulary_words(name_words, qs.db).values():
             qs = qs.filter(search_text__words=words) if words else qs.none()
     else:
         for word in name_words:
@@ -110,6 +110,23 @@ def search(
         year = rating_year or timezone.localdate().year - 1
         qs = qs.filter(Exists(AnnualRating.objects.filter(member=OuterRef("pk"), year=year, level=rating)))
     return qs
+
+
+def vocabulary_words(typed: list[str], using: str) -> dict[str, list[str]]:
+    """For each typed name word, the registry's name words that contain it (PostgreSQL), in one query."""
+    connection = connections[using]
+    found: dict[str, list[str]] = {word: [] for word in typed}  # a word typed twice is looked up once
+    typed = list(found)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # DISTINCT: two transactions may have added the same word (migration 0017's trigger says why).
+            "SELECT DISTINCT t.typed, s.word FROM unnest(%s::text[], %s::text[]) AS t(typed, pattern) "
+            "JOIN members_searchword s ON s.word LIKE t.pattern",
+            [typed, [word_pattern(connection, word, "") for word in typed]],
+        )
+        for word, match in cursor.fetchall():
+            found[word].append(match)
+    return found
 
 
 class SearchPaginator(CappedPaginator):

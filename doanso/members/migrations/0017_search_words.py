@@ -6,7 +6,7 @@ PostgreSQL (decision 0006).
   forget it) turns a typed fragment into the words that contain it.
 - search_ids holds the citizen ID, the phone in its local form and the card number (lower case), under the
   trigram index.
-Every member's two columns are recomputed here. ANALYZE members_member after it (deployment.md).
+Every member's two columns are recomputed here. VACUUM ANALYZE members_member after it (deployment.md).
 """
 
 from django.db import migrations, models
